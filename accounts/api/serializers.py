@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.models import ApiKey, Tenant, User
+
+
+class TenantSerializer(serializers.ModelSerializer[Tenant]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "slug", "kind"]
+
+
+class MeSerializer(serializers.Serializer[dict[str, object]]):
+    """The signed-in user, the tenant this request runs in, and their role there."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+    language = serializers.CharField(read_only=True)
+    tenant = TenantSerializer(read_only=True)
+    role = serializers.CharField(read_only=True, allow_null=True)
+
+    @staticmethod
+    def describe(user: User, tenant: Tenant, role: str | None) -> dict[str, object]:
+        return {
+            "id": user.uuid,
+            "email": user.email,
+            "display_name": user.display_name,
+            "language": user.language,
+            "tenant": tenant,
+            "role": role,
+        }
+
+
+class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    is_active = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "revoked_at", "is_active"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer[None]):
+    name = serializers.CharField(max_length=100)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(
+        read_only=True, help_text="The secret key. Shown once: store it now."
+    )
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "key"]
+        read_only_fields = fields

@@ -1,0 +1,73 @@
+"""API-key authentication for HTTP (Django middleware) and WebSockets (ASGI middleware).
+
+Authenticating here, before TenantMiddleware, means every view (DRF, SSE, the
+OpenAI-compatible endpoint) and every socket sees the key's user and tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+
+from accounts.models import ApiKey
+from accounts.services import api_key_authenticate
+
+BEARER = "bearer "
+
+
+def bearer_token(header_value: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, if that is what it is."""
+    if header_value and header_value[: len(BEARER)].lower() == BEARER:
+        return header_value[len(BEARER) :].strip()
+    return None
+
+
+class ApiKeyMiddleware:
+    """``Authorization: Bearer spk_...`` authenticates the request as the key's user.
+
+    Sets ``request.api_key`` (or None) and ``request.api_key_invalid`` when a bearer
+    token was sent but is not an active key. Bearer requests cannot be forged
+    cross-site, so they skip the CSRF check that protects cookie sessions.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.api_key = None  # type: ignore[attr-defined]
+        request.api_key_invalid = False  # type: ignore[attr-defined]
+        token = bearer_token(request.META.get("HTTP_AUTHORIZATION"))
+        if token is not None:
+            api_key = api_key_authenticate(raw_key=token)
+            if api_key is None:
+                request.api_key_invalid = True  # type: ignore[attr-defined]
+                request.user = AnonymousUser()
+            else:
+                request.api_key = api_key  # type: ignore[attr-defined]
+                request.user = api_key.user
+            request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+class ApiKeyAsgiMiddleware:
+    """For WebSockets: a bearer API key in the headers replaces the session user."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        header = None
+        for name, value in scope.get("headers", []):
+            if name == b"authorization":
+                header = value.decode("latin-1")
+        token = bearer_token(header)
+        if token is not None:
+            api_key: ApiKey | None = await database_sync_to_async(api_key_authenticate)(
+                raw_key=token
+            )
+            scope = dict(scope, api_key=api_key, user=api_key.user if api_key else AnonymousUser())
+        return await self.inner(scope, receive, send)

@@ -1,0 +1,54 @@
+"""Account URLs: allauth's, with Spark's rate limits and password gate in front."""
+
+from allauth.account import views as allauth_views
+from django.urls import include, path
+
+from accounts import views
+from accounts.ratelimits import limit_auth_view
+
+auth_overrides = [
+    path(
+        "login/",
+        limit_auth_view(
+            allauth_views.login,
+            group="login",
+            ip_rate="login_ip",
+            account_rate="login_account",
+            account_field="login",
+        ),
+        name="account_login",
+    ),
+    path(
+        "signup/",
+        limit_auth_view(
+            allauth_views.signup, group="signup", ip_rate="signup_ip", account_rate=None
+        ),
+        name="account_signup",
+    ),
+    path(
+        "password/reset/",
+        limit_auth_view(
+            allauth_views.password_reset,
+            group="password_reset",
+            ip_rate="password_reset_ip",
+            account_rate="password_reset_account",
+        ),
+        name="account_reset_password",
+    ),
+    path("password/change/", views.password_change_gated, name="account_change_password"),
+    path("password/set/", views.password_set_gated, name="account_set_password"),
+    path("magic-link/", views.magic_link_request, name="magic_link_request"),
+    path("magic-link/sign-in/", views.magic_link_login, name="magic_link_login"),
+]
+
+urlpatterns = [
+    path("accounts/", include(auth_overrides)),
+    path("accounts/", include("allauth.urls")),
+    path("settings/", views.settings_profile, name="settings_profile"),
+    path("settings/api-keys/", views.settings_api_keys, name="settings_api_keys"),
+    path(
+        "settings/api-keys/<uuid:key_uuid>/revoke/",
+        views.settings_api_key_revoke,
+        name="settings_api_key_revoke",
+    ),
+]

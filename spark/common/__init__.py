@@ -1,0 +1,1 @@
+"""Cross-cutting machinery shared by every app: base model, errors, client IP, health."""

@@ -1,0 +1,1 @@
+"""Realtime machinery: channel group names, events sent on commit, stream replay buffers."""

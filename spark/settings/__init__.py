@@ -1,0 +1,1 @@
+"""Settings: base.py holds everything (env-driven); dev, test and prod adjust it."""

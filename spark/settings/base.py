@@ -1,0 +1,156 @@
+"""Spark's settings: everything lives here, driven by environment variables.
+
+dev.py, test.py and prod.py only adjust it. Each integration has a module under
+components/. With no variables set this is the embedded default: SQLite, in-memory
+cache and channel layer, Celery tasks run in-process, console email.
+"""
+
+from typing import Any
+
+import django_stubs_ext
+
+from spark.settings.components import BASE_DIR, env
+from spark.settings.components.api import *  # noqa: F403
+from spark.settings.components.auth import *  # noqa: F403
+from spark.settings.components.celery import *  # noqa: F403
+from spark.settings.components.database import *  # noqa: F403
+from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.ratelimits import *  # noqa: F403
+from spark.settings.components.redis import *  # noqa: F403
+
+# Lets annotated generics such as admin.ModelAdmin[Model] work at run time.
+django_stubs_ext.monkeypatch()
+
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="django-insecure-spark-dev-key-change-me")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", ".localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Reverse proxies whose forwarding headers are trusted (IPs or CIDRs). Nobody else's are.
+SPARK_TRUSTED_PROXIES = env.list("SPARK_TRUSTED_PROXIES", default=[])
+SPARK_SITE_NAME = env.str("SPARK_SITE_NAME", default="Spark")
+
+INSTALLED_APPS = [
+    "daphne",
+    "security.admin_config.SparkAdminConfig",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "channels",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_scopes",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.mfa",
+    "allauth.usersessions",
+    "sesame",
+    # Spark, in layer order (ARCHITECTURE.md section 2).
+    "spark.common",
+    "spark.tenancy",
+    "accounts",
+    "security",
+    "branding",
+    "marketplace",
+    "chat",
+    "watchdog",
+    "billing",
+    "voice",
+    "whatsapp_bridge",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.ApiKeyMiddleware",
+    "spark.tenancy.middleware.TenantMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW (a 429).
+    "django_ratelimit.middleware.RatelimitMiddleware",
+]
+
+ROOT_URLCONF = "spark.urls"
+ASGI_APPLICATION = "spark.asgi.application"
+WSGI_APPLICATION = "spark.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "spark.common.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- tenancy -----------------------------------------------------------------------
+# How a request's tenant is found (a domain in the Host header, else the user's home
+# tenant, else the public tenant). Resolved by string so spark.tenancy imports no app.
+SPARK_TENANT_RESOLVER = "accounts.tenancy.resolve_tenant"
+# Paths served without a tenant: probes must not depend on the database.
+SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
+
+# --- demo data (`make run`, `manage.py seed_demo`) -------------------------------------
+SPARK_DEMO_SEED_ALLOWED = True
+SPARK_DEMO_SEEDERS = [
+    "accounts.demo.seed_demo_accounts",
+]
+
+# --- i18n --------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "UTC"
+USE_TZ = True
+
+# --- static and media ----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+STORAGES: dict[str, dict[str, Any]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# --- security headers (stricter values in prod.py) --------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,47 @@
+"""Tests: the same settings as production code paths, with fast hashing and captured mail."""
+
+import os
+
+from spark.settings.base import *  # noqa: F403
+from spark.settings.components.auth import google_provider_settings
+
+DEBUG = False
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
+ALLOWED_HOSTS = ["*"]
+CELERY_TASK_ALWAYS_EAGER = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Google's OAuth endpoints are served by tests/fakes/google_oauth.py on a port per
+# xdist worker (allauth reads these URLs once, at import).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
+GOOGLE_FAKE_PORT = 18700 + int(_worker)
+GOOGLE_CLIENT_ID = "spark-test-client.apps.googleusercontent.com"
+GOOGLE_CLIENT_SECRET = "spark-test-secret"  # noqa: S105 - a fake's credential
+GOOGLE_LOGIN_ENABLED = True
+SOCIALACCOUNT_PROVIDERS = {
+    "google": google_provider_settings(
+        GOOGLE_CLIENT_ID, GOOGLE_CLIENT_SECRET, f"http://127.0.0.1:{GOOGLE_FAKE_PORT}"
+    )
+}
+
+# Argon2 stays the real hasher, with cheap parameters so the suite stays fast.
+SPARK_ARGON2_TIME_COST = 1
+SPARK_ARGON2_MEMORY_COST = 1024
+
+# With Redis (CI), each xdist worker gets its own Redis database so that a test can
+# flush its cache without touching another worker's state.
+if REDIS_URL:
+    import re
+
+    _redis_db = 1 + int(_worker)
+    _worker_redis_url = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{_redis_db}"
+    CACHES["default"]["LOCATION"] = _worker_redis_url
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = _worker_redis_url  # type: ignore[index]
+
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,24 @@
+"""Spark's URLs: pages, accounts, the admin console, the API, health probes."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+
+from accounts import views as account_views
+from spark.common import views as common_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", common_views.healthz, name="healthz"),
+    path("readyz", common_views.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("", include("accounts.urls")),
+    path("", include("spark.api")),
+]
+
+handler400 = "spark.common.views.bad_request"
+handler403 = "spark.common.views.permission_denied"
+handler404 = "spark.common.views.page_not_found"
+handler500 = "spark.common.views.server_error"

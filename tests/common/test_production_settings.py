@@ -1,0 +1,49 @@
+"""Production settings refuse to start without secrets, and `check --deploy` is clean."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "spark.settings.prod",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-production-secret-key-with-enough-entropy-0123456789",
+    "SPARK_PASSWORD_PEPPER": "a-long-random-pepper-value-for-tests",
+    "DATABASE_URL": "postgres://spark@db.internal:5432/spark",
+    "ALLOWED_HOSTS": "spark.example.com",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings() -> None:
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_its_secrets() -> None:
+    env = {
+        k: v
+        for k, v in PRODUCTION_ENV.items()
+        if k not in ("DJANGO_SECRET_KEY", "SPARK_PASSWORD_PEPPER")
+    }
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY, SPARK_PASSWORD_PEPPER" in result.stderr

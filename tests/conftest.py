@@ -1,0 +1,112 @@
+"""Shared fixtures: tenants and users, a clean cache per test, the isolation matrix."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import Membership, Tenant, User
+from spark.tenancy.context import tenant_scope
+from tests.factories import PASSWORD, TenantFactory, create_user
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rate-limit counters and cached tenant lookups never leak from one test to the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def public_tenant(db: None) -> Tenant:
+    return Tenant.objects.get(kind=Tenant.Kind.PUBLIC)
+
+
+@pytest.fixture
+def tenant_a(db: None) -> Tenant:
+    return TenantFactory.create(slug="tenant-a", name="Tenant A", kind=Tenant.Kind.ENTERPRISE)
+
+
+@pytest.fixture
+def tenant_b(db: None) -> Tenant:
+    return TenantFactory.create(slug="tenant-b", name="Tenant B", kind=Tenant.Kind.CURATOR)
+
+
+@pytest.fixture
+def user(public_tenant: Tenant) -> User:
+    return create_user(tenant=public_tenant, email="pat@example.com")
+
+
+@pytest.fixture
+def user_a(tenant_a: Tenant) -> User:
+    return create_user(tenant=tenant_a, email="alice@a.example")
+
+
+@pytest.fixture
+def user_b(tenant_b: Tenant) -> User:
+    return create_user(tenant=tenant_b, email="bob@b.example")
+
+
+@pytest.fixture
+def staff(public_tenant: Tenant) -> User:
+    return create_user(
+        tenant=public_tenant,
+        email="staff@spark.example",
+        role=Membership.Role.OWNER,
+        is_staff=True,
+        is_superuser=True,
+    )
+
+
+def signed_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="accounts.backends.SparkAuthenticationBackend")
+    return client
+
+
+@pytest.fixture
+def client_a(user_a: User) -> Client:
+    return signed_in(user_a)
+
+
+@pytest.fixture
+def client_b(user_b: User) -> Client:
+    return signed_in(user_b)
+
+
+@pytest.fixture
+def staff_client(staff: User) -> Client:
+    return signed_in(staff)
+
+
+@pytest.fixture
+def in_tenant() -> object:
+    """``with in_tenant(t):`` activates a tenant scope inside a test."""
+    return tenant_scope
+
+
+__all__ = ["PASSWORD", "signed_in"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Transactional tests restore the rows data migrations made (the public tenant, the
+    model catalogue...) that the flush after each of them removes.
+
+    pytest-django runs transactional tests after all the others, and xdist's default
+    ``load`` scheduling keeps that order within each worker, so no ordinary database
+    test ever runs after a flush.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is not None and marker.kwargs.get("transaction"):
+            kwargs = {**marker.kwargs, "serialized_rollback": True}
+            item.add_marker(pytest.mark.django_db(*marker.args, **kwargs), append=False)
