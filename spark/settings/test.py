@@ -1,6 +1,7 @@
 """Tests: the same settings as production code paths, with fast hashing and captured mail."""
 
 import os
+import socket
 
 from spark.settings.base import *  # noqa: F403
 from spark.settings.components.auth import google_provider_settings
@@ -15,10 +16,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Google's OAuth endpoints are served by tests/fakes/google_oauth.py on a port per
-# xdist worker (allauth reads these URLs once, at import).
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# Google's OAuth endpoints are served by tests/fakes/google_oauth.py on a port chosen
+# when each test process starts (allauth reads these URLs once, at import).
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or "0"
-GOOGLE_FAKE_PORT = 18700 + int(_worker)
+GOOGLE_FAKE_PORT = _free_port()
 GOOGLE_CLIENT_ID = "spark-test-client.apps.googleusercontent.com"
 GOOGLE_CLIENT_SECRET = "spark-test-secret"  # noqa: S105 - a fake's credential
 GOOGLE_LOGIN_ENABLED = True
@@ -37,7 +45,8 @@ SPARK_ARGON2_MEMORY_COST = 1024
 if REDIS_URL:
     import re
 
-    _redis_db = 1 + int(_worker)
+    # SPARK_TEST_REDIS_DB_OFFSET keeps concurrent test runs on one Redis apart.
+    _redis_db = int(os.environ.get("SPARK_TEST_REDIS_DB_OFFSET", "1")) + int(_worker)
     _worker_redis_url = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{_redis_db}"
     CACHES["default"]["LOCATION"] = _worker_redis_url
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = _worker_redis_url  # type: ignore[index]
