@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     # Spark, in layer order (ARCHITECTURE.md section 2).
     "spark.common",
     "spark.tenancy",
+    "spark.llm",
     "accounts",
     "security",
     "branding",

@@ -1,0 +1,76 @@
+"""The model catalogue: which models Spark offers, at what price, with which abilities."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from spark.common.models import BaseModel
+
+MICROS_PER_USD = 1_000_000
+
+
+class Provider(models.TextChoices):
+    OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic"
+    GEMINI = "gemini", "Google Gemini"
+    XAI = "xai", "xAI"
+    OPENROUTER = "openrouter", "OpenRouter"
+    OPENAI_COMPATIBLE = "openai_compatible", _("OpenAI-compatible server (Ollama, vLLM…)")
+    DEMO = "demo", _("Demo (offline)")
+
+
+class LLMModel(BaseModel):
+    """A model in the catalogue. Prices are micro-USD per million tokens (integers)."""
+
+    slug = models.SlugField(
+        _("id"),
+        max_length=120,
+        unique=True,
+        help_text=_("Public id used by the API, e.g. openai-gpt-4o."),
+    )
+    provider = models.CharField(_("provider"), max_length=32, choices=Provider.choices)
+    model_id = models.CharField(_("provider's model id"), max_length=200)
+    display_name = models.CharField(_("display name"), max_length=120)
+    base_url = models.URLField(
+        _("base URL"),
+        blank=True,
+        help_text=_("For OpenAI-compatible servers (Ollama, vLLM, LM Studio)."),
+    )
+    input_price = models.PositiveBigIntegerField(_("input price (µ$ per 1M tokens)"), default=0)
+    output_price = models.PositiveBigIntegerField(_("output price (µ$ per 1M tokens)"), default=0)
+    cached_input_price = models.PositiveBigIntegerField(
+        _("cached input price (µ$ per 1M tokens)"), default=0
+    )
+    context_window = models.PositiveIntegerField(_("context window (tokens)"), default=128_000)
+    max_output_tokens = models.PositiveIntegerField(_("max output tokens"), default=8_192)
+    supports_tools = models.BooleanField(_("tools"), default=True)
+    supports_vision = models.BooleanField(_("vision"), default=False)
+    supports_thinking = models.BooleanField(_("thinking"), default=False)
+    supports_caching = models.BooleanField(_("prompt caching"), default=False)
+    supports_image_output = models.BooleanField(_("image output"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("model")
+        verbose_name_plural = _("models")
+        ordering = ["position", "display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "model_id", "base_url"], name="llm_model_unique_per_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def cost_micros(self, *, input_tokens: int, output_tokens: int, cached_tokens: int = 0) -> int:
+        """The provider cost of a call, in micro-USD, rounded up to a whole micro-dollar."""
+        uncached = max(input_tokens - cached_tokens, 0)
+        total = (
+            uncached * self.input_price
+            + cached_tokens * self.cached_input_price
+            + output_tokens * self.output_price
+        )
+        return -(-total // 1_000_000)  # ceiling division: never undercharge

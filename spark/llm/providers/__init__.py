@@ -1,0 +1,1 @@
+"""Provider adapters: the only modules that speak a vendor's wire format or import litellm."""
