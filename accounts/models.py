@@ -191,6 +191,41 @@ class Membership(BaseModel):
         return self.role in (self.Role.OWNER, self.Role.MANAGER)
 
 
+class AlterEgo(BaseModel):
+    """A persona the user can chat as: the model is told who it is talking to."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="alter_egos")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="alter_egos")
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(
+        _("description"),
+        max_length=2000,
+        blank=True,
+        help_text=_("Who you are in this persona; the model reads it."),
+    )
+    avatar = models.ImageField(_("avatar"), upload_to="alter-egos/", blank=True)
+    is_default = models.BooleanField(_("use by default"), default=False)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("alter ego")
+        verbose_name_plural = _("alter egos")
+        ordering = ["name"]
+        indexes = [models.Index(fields=["tenant", "user"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(is_default=True),
+                name="accounts_alterego_one_default_per_user",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ApiKey(BaseModel):
     """A key for the REST and OpenAI-compatible APIs. Only its SHA-256 digest is stored."""
 
