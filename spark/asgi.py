@@ -8,17 +8,20 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark.settings.dev")
 
 django_asgi_app = get_asgi_application()
 
+from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from accounts.middleware import ApiKeyAsgiMiddleware  # noqa: E402
 from spark.routing import websocket_urlpatterns  # noqa: E402
 from spark.tenancy.asgi import TenantScopeMiddleware  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TenantScopeMiddleware(URLRouter(websocket_urlpatterns))
-        ),
-    }
+# Browsers authenticate with the session cookie, integrations with a bearer API key;
+# then the connection's tenant is resolved and kept active for the consumer.
+websocket_application = AllowedHostsOriginValidator(
+    AuthMiddlewareStack(
+        ApiKeyAsgiMiddleware(TenantScopeMiddleware(URLRouter(websocket_urlpatterns)))
+    )
 )
+
+application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})

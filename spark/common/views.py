@@ -92,7 +92,7 @@ async def _check_channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("readyz.")
+    channel = await layer.new_channel()
     await layer.send(channel, {"type": "readyz.ping"})
     message = await layer.receive(channel)
     if message.get("type") != "readyz.ping":

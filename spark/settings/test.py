@@ -7,6 +7,7 @@ from spark.settings.base import *  # noqa: F403
 from spark.settings.components.auth import google_provider_settings
 
 DEBUG = False
+SPARK_DEMO_STREAM_DELAY_MS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
 ALLOWED_HOSTS = ["*"]

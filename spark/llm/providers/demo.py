@@ -121,8 +121,17 @@ def _chunks(text: str) -> list[str]:
 class DemoAdapter:
     name = "demo"
 
-    def __init__(self, *, delay: float = 0.015) -> None:
-        self.delay = delay
+    def __init__(self, *, delay: float | None = None) -> None:
+        self._delay = delay
+
+    @property
+    def delay(self) -> float:
+        """Seconds between streamed words (SPARK_DEMO_STREAM_DELAY_MS unless fixed)."""
+        if self._delay is not None:
+            return self._delay
+        from django.conf import settings
+
+        return float(getattr(settings, "SPARK_DEMO_STREAM_DELAY_MS", 15)) / 1000
 
     async def stream(
         self, request: ChatRequest, credentials: Credentials
@@ -138,9 +147,10 @@ class DemoAdapter:
             yield StreamEnd(finish_reason="tool_calls")
             return
         text = demo_reply(request.messages)
+        delay = self.delay
         for piece in _chunks(text):
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if delay:
+                await asyncio.sleep(delay)
             yield TextDelta(piece)
         yield UsageReport(Usage(input_tokens=input_tokens, output_tokens=_count_tokens(text)))
         yield StreamEnd(finish_reason="stop")

@@ -15,4 +15,9 @@ CELERY_TASK_QUEUES_NAMES = ("default", "watchdog", "media", "billing")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "chat-sweep-stuck-streams": {
+        "task": "chat.tasks.sweep_stuck_streams",
+        "schedule": 60.0,
+    },
+}

@@ -1,0 +1,139 @@
+"""The send pipeline: every user message, from every channel, goes through here.
+
+Stages are listed in ``SPARK_PIPELINE`` (like middleware). Each is a class whose
+instances are ``async def __call__(self, turn, call_next)``; a stage may change the turn,
+refuse it (raise ``TurnRefused``/``TurnBlocked``), or call ``await call_next(turn)`` to
+go on. Chat ships AccessGate, BuildContext and Generate; billing and the watchdog plug
+their stages in through the setting, without changes to chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from spark.llm.types import ChatMessage, KeyContext, ToolSpec, Usage
+
+if TYPE_CHECKING:
+    from accounts.models import AlterEgo, Tenant, User
+    from chat.events import TurnEvents
+    from chat.models import Conversation, Message
+    from marketplace.models import Prompt
+    from spark.llm.models import LLMModel
+
+CallNext = Callable[["Turn"], Awaitable[None]]
+
+
+class Stage(Protocol):
+    async def __call__(self, turn: Turn, call_next: CallNext) -> None: ...
+
+
+class TurnRefused(Exception):
+    """A stage will not let this turn go on (locked, no funds, no access...).
+
+    Transports answer with ``status`` and ``{"code", "message", "details"?}``; on the
+    socket it is an ``error`` frame.
+    """
+
+    def __init__(self, message: str, *, code: str, status: int = 400, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.details = details
+
+
+class TurnBlocked(Exception):
+    """The message must not reach the model (the watchdog's verdict).
+
+    The user sees ``reason`` (a polite, translated refusal); ``message.blocked`` on the
+    socket, HTTP 409 on the API. The conversation keeps working.
+    """
+
+    def __init__(self, reason: str, *, category: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.category = category
+
+
+@dataclass
+class Turn:
+    """Everything about one user message on its way through the pipeline."""
+
+    # who, where, what
+    tenant: Tenant
+    user: User
+    conversation: Conversation
+    channel: str  # websocket | rest | sse | openai | whatsapp | voice
+    text: str
+    client_id: str = ""
+    attachments: list[dict[str, Any]] = field(default_factory=list)
+    regenerate: Message | None = None  # answer this user message again
+    edit_of: Message | None = None  # this text replaces that user message
+    client_ip: str = ""
+
+    # resolved by AccessGate
+    prompt: Prompt | None = None
+    model: LLMModel | None = None
+    alter_ego: AlterEgo | None = None
+    user_message: Message | None = None
+    assistant_message: Message | None = None
+    key_context: KeyContext = field(default_factory=KeyContext)
+
+    # prepared by stages before Generate
+    hints: list[str] = field(default_factory=list)  # supervision hints for the model only
+    extra_system: list[str] = field(default_factory=list)
+    replace_system: str | None = None  # a stage answering in the assistant's persona
+    context: list[ChatMessage] = field(default_factory=list)
+    tools: list[ToolSpec] = field(default_factory=list)
+    input_token_estimate: int = 0
+
+    # results of Generate
+    text_out: str = ""
+    tool_log: list[dict[str, Any]] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    key_source: str = "platform"
+    status: str = "streaming"
+    error_code: str = ""
+    error_message: str = ""
+    cost_micros: int = 0
+
+    # plumbing
+    events: TurnEvents | None = None
+    cancel: asyncio.Event = field(default_factory=asyncio.Event)
+    state: dict[str, Any] = field(default_factory=dict)  # stage-owned data, keyed by stage
+    completion_written: bool = False
+
+    def emit(self, event: dict[str, Any]) -> None:
+        if self.events is not None:
+            self.events.emit(event)
+
+    @property
+    def assistant_id(self) -> str:
+        return str(self.assistant_message.uuid) if self.assistant_message else ""
+
+
+@lru_cache(maxsize=4)
+def load_stages(paths: tuple[str, ...]) -> tuple[Stage, ...]:
+    return tuple(import_string(path)() for path in paths)
+
+
+def pipeline_stages() -> tuple[Stage, ...]:
+    return load_stages(tuple(settings.SPARK_PIPELINE))
+
+
+async def run_stages(turn: Turn, stages: tuple[Stage, ...] | None = None) -> None:
+    """Run the turn through the stages, in order."""
+    chain = stages if stages is not None else pipeline_stages()
+
+    async def call(index: int, current: Turn) -> None:
+        if index < len(chain):
+            await chain[index](current, lambda t: call(index + 1, t))
+
+    await call(0, turn)

@@ -1,0 +1,84 @@
+"""Reads for chat: always for one user, inside the active tenant; 404 for anything else."""
+
+from __future__ import annotations
+
+import uuid as uuid_lib
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from chat.models import Conversation, Folder, Message
+
+
+def _as_uuid(value: Any) -> uuid_lib.UUID:
+    try:
+        return value if isinstance(value, uuid_lib.UUID) else uuid_lib.UUID(str(value))
+    except (TypeError, ValueError):
+        raise Http404 from None
+
+
+def conversation_get_for_user(*, user: Any, uuid: Any) -> Conversation:
+    """The user's conversation (with what a turn needs joined), or 404."""
+    try:
+        return Conversation.objects.select_related("prompt", "model", "alter_ego", "folder").get(
+            user=user, uuid=_as_uuid(uuid)
+        )
+    except Conversation.DoesNotExist:
+        raise Http404 from None
+
+
+def conversation_list(
+    *, user: Any, folder: Folder | None = None, in_folder: bool | None = None
+) -> QuerySet[Conversation]:
+    """The user's conversations, newest activity first."""
+    qs = Conversation.objects.filter(user=user).select_related("folder", "prompt", "model")
+    if folder is not None:
+        qs = qs.filter(folder=folder)
+    elif in_folder is False:
+        qs = qs.filter(folder__isnull=True)
+    return qs.order_by("-last_activity_at", "-id")
+
+
+def message_list(
+    *, conversation: Conversation, include_superseded: bool = False
+) -> QuerySet[Message]:
+    qs = Message.objects.filter(conversation=conversation).exclude(role=Message.Role.TOOL)
+    if not include_superseded:
+        qs = qs.filter(superseded=False)
+    return qs.order_by("created_at", "id")
+
+
+def message_get_in_conversation(*, conversation: Conversation, uuid: Any) -> Message:
+    try:
+        return Message.objects.get(conversation=conversation, uuid=_as_uuid(uuid))
+    except Message.DoesNotExist:
+        raise Http404 from None
+
+
+def history_for_context(*, conversation: Conversation, exclude: Message | None) -> list[Message]:
+    """The messages a model sees: not superseded, answered or being answered, in order."""
+    qs = (
+        Message.objects.filter(conversation=conversation, superseded=False)
+        .filter(role__in=[Message.Role.USER, Message.Role.ASSISTANT])
+        .filter(
+            Q(role=Message.Role.USER, status__in=[Message.Status.COMPLETE])
+            | Q(status__in=[Message.Status.COMPLETE, Message.Status.INTERRUPTED])
+        )
+        .order_by("created_at", "id")
+        .only("role", "content", "status", "created_at")
+    )
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs)
+
+
+def folder_list(*, user: Any) -> QuerySet[Folder]:
+    return Folder.objects.filter(user=user).order_by("parent_id", "position", "name")
+
+
+def folder_get_for_user(*, user: Any, uuid: Any) -> Folder:
+    try:
+        return Folder.objects.get(user=user, uuid=_as_uuid(uuid))
+    except Folder.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,371 @@
+"""Writes for chat: conversations, folders, and the persistence side of a turn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AlterEgo, Tenant
+from chat.models import Conversation, Folder, Message
+from chat.pipeline import Turn, TurnRefused
+from marketplace.models import Prompt
+from marketplace.selectors import prompt_resolve_model
+from spark.common.exceptions import ApplicationError
+from spark.llm.models import LLMModel
+from spark.tenancy.context import unscoped
+
+TITLE_LENGTH = 60
+
+
+class Unset:
+    """Marks an argument that was not given (None is a meaningful value)."""
+
+
+UNSET = Unset()
+
+
+def default_model() -> LLMModel:
+    model = LLMModel.objects.filter(slug=settings.SPARK_DEFAULT_MODEL, is_active=True).first()
+    if model is None:
+        model = LLMModel.objects.filter(is_active=True).order_by("position").first()
+    if model is None:
+        raise ApplicationError(_("No model is available."), code="model_unavailable")
+    return model
+
+
+def _model_by_slug(slug: str) -> LLMModel:
+    model = LLMModel.objects.filter(slug=slug, is_active=True).first()
+    if model is None:
+        raise ApplicationError(_("Unknown or inactive model."), code="model_unavailable")
+    return model
+
+
+# --- conversations -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def conversation_create(
+    *,
+    user: Any,
+    tenant: Tenant,
+    prompt: Prompt | None = None,
+    model_slug: str | None = None,
+    alter_ego: AlterEgo | None = None,
+    folder: Folder | None = None,
+    title: str = "",
+) -> Conversation:
+    if prompt is not None:
+        model = prompt_resolve_model(prompt=prompt, requested_slug=model_slug)
+    else:
+        model = _model_by_slug(model_slug) if model_slug else default_model()
+    _check_owned(user=user, folder=folder, alter_ego=alter_ego)
+    return Conversation.objects.create(
+        tenant=tenant,
+        user=user,
+        prompt=prompt,
+        model=model,
+        alter_ego=alter_ego,
+        folder=folder,
+        title=title.strip()[:200],
+    )
+
+
+def _check_owned(*, user: Any, folder: Folder | None, alter_ego: AlterEgo | None) -> None:
+    if folder is not None and folder.user_id != user.pk:
+        raise ApplicationError(_("Unknown folder."), code="not_found", status_code=404)
+    if alter_ego is not None and alter_ego.user_id != user.pk:
+        raise ApplicationError(_("Unknown alter ego."), code="not_found", status_code=404)
+
+
+@transaction.atomic
+def conversation_update(
+    *,
+    conversation: Conversation,
+    title: str | None = None,
+    model_slug: str | None = None,
+    alter_ego: AlterEgo | Unset | None = UNSET,
+) -> Conversation:
+    """Rename, switch model (within the prompt's policy) or switch alter ego."""
+    fields = ["updated_at"]
+    if title is not None:
+        conversation.title = title.strip()[:200]
+        fields.append("title")
+    if model_slug is not None:
+        if conversation.prompt is not None:
+            conversation.model = prompt_resolve_model(
+                prompt=conversation.prompt, requested_slug=model_slug
+            )
+        else:
+            conversation.model = _model_by_slug(model_slug)
+        fields.append("model")
+    if not isinstance(alter_ego, Unset):
+        _check_owned(user=conversation.user, folder=None, alter_ego=alter_ego)
+        conversation.alter_ego = alter_ego
+        fields.append("alter_ego")
+    conversation.save(update_fields=fields)
+    return conversation
+
+
+@transaction.atomic
+def conversation_move(
+    *, conversation: Conversation, folder: Folder | None, position: int | None = None
+) -> Conversation:
+    """File a conversation in a folder (or none), optionally at a position."""
+    _check_owned(user=conversation.user, folder=folder, alter_ego=None)
+    conversation.folder = folder
+    fields = ["folder", "updated_at"]
+    if position is not None:
+        conversation.position = position
+        fields.append("position")
+    conversation.save(update_fields=fields)
+    return conversation
+
+
+def conversation_delete(*, conversation: Conversation) -> None:
+    conversation.delete()
+
+
+# --- folders ---------------------------------------------------------------------------------
+
+MAX_FOLDER_DEPTH = 5
+
+
+def _depth(folder: Folder | None) -> int:
+    depth = 0
+    while folder is not None:
+        depth += 1
+        folder = folder.parent
+    return depth
+
+
+def _validate_parent(*, user: Any, folder: Folder | None, parent: Folder | None) -> None:
+    if parent is None:
+        return
+    if parent.user_id != user.pk:
+        raise ApplicationError(_("Unknown folder."), code="not_found", status_code=404)
+    ancestor: Folder | None = parent
+    while ancestor is not None:
+        if folder is not None and ancestor.pk == folder.pk:
+            raise ApplicationError(_("A folder cannot go inside itself."), code="invalid_parent")
+        ancestor = ancestor.parent
+    if _depth(parent) >= MAX_FOLDER_DEPTH:
+        raise ApplicationError(
+            _("Folders nest at most %(depth)s levels deep.") % {"depth": MAX_FOLDER_DEPTH},
+            code="too_deep",
+        )
+
+
+def folder_create(
+    *, user: Any, tenant: Tenant, name: str, parent: Folder | None = None, color: str = ""
+) -> Folder:
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the folder a name."), code="invalid_name")
+    _validate_parent(user=user, folder=None, parent=parent)
+    position = Folder.objects.filter(user=user, parent=parent).count()
+    return Folder.objects.create(
+        tenant=tenant, user=user, name=name[:80], parent=parent, color=color[:7], position=position
+    )
+
+
+def folder_update(
+    *,
+    folder: Folder,
+    name: str | None = None,
+    color: str | None = None,
+    parent: Folder | Unset | None = UNSET,
+    position: int | None = None,
+) -> Folder:
+    fields = ["updated_at"]
+    if name is not None:
+        if not name.strip():
+            raise ApplicationError(_("Give the folder a name."), code="invalid_name")
+        folder.name = name.strip()[:80]
+        fields.append("name")
+    if color is not None:
+        folder.color = color[:7]
+        fields.append("color")
+    if not isinstance(parent, Unset):
+        _validate_parent(user=folder.user, folder=folder, parent=parent)
+        folder.parent = parent
+        fields.append("parent")
+    if position is not None:
+        folder.position = position
+        fields.append("position")
+    folder.save(update_fields=fields)
+    return folder
+
+
+@transaction.atomic
+def folder_delete(*, folder: Folder) -> None:
+    """Delete a folder and its subfolders; their conversations move to the top level."""
+    Conversation.objects.filter(folder__in=_subtree(folder)).update(folder=None)
+    folder.delete()
+
+
+def _subtree(folder: Folder) -> list[Folder]:
+    found, frontier = [folder], [folder]
+    while frontier:
+        children = list(Folder.objects.filter(parent__in=frontier))
+        found.extend(children)
+        frontier = children
+    return found
+
+
+# --- the persistence side of a turn ---------------------------------------------------------
+
+
+def _refuse(message: str, code: str, status: int) -> TurnRefused:
+    return TurnRefused(message, code=code, status=status)
+
+
+def turn_check_access(*, turn: Turn) -> None:
+    """Refuse a turn the user may not take now (locked, busy, unavailable model)."""
+    conversation = turn.conversation
+    if conversation.is_locked:
+        raise _refuse(
+            _("This conversation was closed. You can start a new one."), "conversation_locked", 423
+        )
+    if conversation.prompt is not None and not conversation.prompt.is_active:
+        raise _refuse(_("This prompt is no longer available."), "prompt_unavailable", 410)
+    model = conversation.model
+    if conversation.prompt is not None and conversation.prompt.forced_model_id is not None:
+        model = conversation.prompt.forced_model
+    if model is None or not model.is_active:
+        raise _refuse(_("This conversation's model is not available."), "model_unavailable", 409)
+    turn.model = model
+    turn.prompt = conversation.prompt
+    turn.alter_ego = conversation.alter_ego
+
+
+@transaction.atomic
+def turn_admit(*, turn: Turn) -> None:
+    """Record the user's message and the answer's placeholder, or refuse the turn."""
+    conversation = Conversation.objects.select_for_update().get(pk=turn.conversation.pk)
+    turn.conversation.locked_at = conversation.locked_at
+    turn_check_access(turn=turn)
+    stale = timezone.now() - timedelta(seconds=settings.SPARK_STREAM_STALE_SECONDS)
+    if Message.objects.filter(
+        conversation=conversation, status=Message.Status.STREAMING, updated_at__gte=stale
+    ).exists():
+        raise _refuse(
+            _("An answer is still being written. Wait for it or stop it first."), "busy", 409
+        )
+    if (
+        turn.client_id
+        and Message.objects.filter(conversation=conversation, client_id=turn.client_id).exists()
+    ):
+        raise _refuse(_("This message was already sent."), "duplicate_message", 409)
+
+    now = timezone.now()
+    if turn.regenerate is not None:
+        user_message = turn.regenerate
+        Message.objects.filter(
+            conversation=conversation, created_at__gt=user_message.created_at, superseded=False
+        ).exclude(pk=user_message.pk).update(superseded=True)
+    else:
+        if turn.edit_of is not None:
+            Message.objects.filter(
+                conversation=conversation, created_at__gte=turn.edit_of.created_at
+            ).update(superseded=True)
+        user_message = Message.objects.create(
+            tenant=turn.tenant,
+            conversation=conversation,
+            role=Message.Role.USER,
+            content=turn.text,
+            client_id=turn.client_id,
+            attachments=turn.attachments,
+        )
+    model = turn.model
+    assert model is not None
+    label = (
+        turn.prompt.name
+        if turn.prompt is not None and turn.prompt.hide_model_name
+        else model.display_name
+    )
+    turn.user_message = user_message
+    turn.assistant_message = Message.objects.create(
+        tenant=turn.tenant,
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        status=Message.Status.STREAMING,
+        reply_to=user_message,
+        model_label=label,
+    )
+    updates: dict[str, Any] = {"last_activity_at": now, "updated_at": now}
+    if not conversation.title:
+        updates["title"] = _title_from(user_message.content)
+        turn.conversation.title = updates["title"]
+    Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+def _title_from(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
+
+
+def turn_write_completion(*, turn: Turn) -> None:
+    """Write the answer's final state (billing's Settle calls this inside its transaction)."""
+    message = turn.assistant_message
+    if message is None or turn.completion_written:
+        return
+    last_seq = turn.events.last_seq(turn.assistant_id) if turn.events is not None else 0
+    Message.objects.filter(pk=message.pk).update(
+        content=turn.text_out,
+        status=turn.status,
+        input_tokens=turn.usage.input_tokens,
+        output_tokens=turn.usage.output_tokens,
+        cost_micros=turn.cost_micros,
+        tool_calls=turn.tool_log,
+        error_code=turn.error_code[:64],
+        error_message=turn.error_message[:500],
+        last_seq=last_seq,
+        completed_at=timezone.now(),
+        updated_at=timezone.now(),
+    )
+    turn.completion_written = True
+
+
+def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
+    turn.status, turn.error_code, turn.error_message = Message.Status.FAILED, code, message
+    turn_write_completion(turn=turn)
+
+
+def turn_mark_blocked(*, turn: Turn, reason: str, category: str) -> None:
+    if turn.user_message is not None:
+        Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
+    turn.status, turn.text_out, turn.error_code = Message.Status.BLOCKED, reason, category
+    turn_write_completion(turn=turn)
+
+
+def message_save_progress(*, message_uuid: str, content: str, seq: int) -> None:
+    """Persist a streaming answer so far (a reload shows it; resume continues after seq)."""
+    Message.objects.filter(uuid=message_uuid, status=Message.Status.STREAMING).update(
+        content=content, last_seq=seq, updated_at=timezone.now()
+    )
+
+
+def message_touch(*, message_uuid: str) -> None:
+    """A heartbeat while nothing streams (slow first token, a long tool call)."""
+    Message.objects.filter(uuid=message_uuid, status=Message.Status.STREAMING).update(
+        updated_at=timezone.now()
+    )
+
+
+def messages_sweep_stuck(*, older_than_seconds: int) -> int:
+    """Mark answers left ``streaming`` by a dead process as interrupted (platform-wide)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    with unscoped():
+        return Message.objects.filter(
+            status=Message.Status.STREAMING, updated_at__lt=cutoff
+        ).update(
+            status=Message.Status.INTERRUPTED,
+            error_code="generation_lost",
+            error_message=_("The answer stopped because the server restarted."),
+            completed_at=timezone.now(),
+        )

@@ -1,0 +1,38 @@
+"""Chat: the send pipeline, streaming, tools."""
+
+from spark.settings.components import env
+
+# The send pipeline's stages, in order (ARCHITECTURE.md section 4). Billing and the
+# watchdog insert theirs here.
+SPARK_PIPELINE = [
+    "chat.stages.AccessGate",
+    "chat.stages.BuildContext",
+    "chat.stages.Generate",
+]
+
+# The model a conversation without a prompt uses (a catalogue slug).
+SPARK_DEFAULT_MODEL = env.str("SPARK_DEFAULT_MODEL", default="demo")
+
+# Tools the model may call, by name; prompts enable them by name.
+SPARK_TOOLS = {
+    "web_search": "chat.tools.web_search.WebSearch",
+}
+# Tools offered in conversations without a prompt.
+SPARK_DEFAULT_TOOLS = env.list("SPARK_DEFAULT_TOOLS", default=[])
+SPARK_TOOL_MAX_ROUNDS = env.int("SPARK_TOOL_MAX_ROUNDS", default=4)
+SPARK_WEB_SEARCH_URL = env.str("SPARK_WEB_SEARCH_URL", default="")
+SPARK_WEB_SEARCH_API_KEY = env.str("SPARK_WEB_SEARCH_API_KEY", default="")
+
+# Pace of the offline demo model's stream (milliseconds between words).
+SPARK_DEMO_STREAM_DELAY_MS = env.int("SPARK_DEMO_STREAM_DELAY_MS", default=15)
+
+SPARK_MAX_MESSAGE_CHARS = env.int("SPARK_MAX_MESSAGE_CHARS", default=32_000)
+# Streamed text is sent in frames gathered over this many milliseconds.
+SPARK_DELTA_FLUSH_MS = env.int("SPARK_DELTA_FLUSH_MS", default=12)
+# A streaming answer is saved to the database at least this often.
+SPARK_STREAM_PERSIST_SECONDS = env.float("SPARK_STREAM_PERSIST_SECONDS", default=0.5)
+SPARK_STREAM_HEARTBEAT_SECONDS = env.float("SPARK_STREAM_HEARTBEAT_SECONDS", default=10.0)
+# An answer not saved for this long is treated as abandoned (its process died).
+SPARK_STREAM_STALE_SECONDS = env.int("SPARK_STREAM_STALE_SECONDS", default=60)
+# How long the events of a streamed answer are kept for clients that resume.
+SPARK_REPLAY_TTL_SECONDS = env.int("SPARK_REPLAY_TTL_SECONDS", default=900)

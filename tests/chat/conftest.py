@@ -1,0 +1,76 @@
+"""Fixtures for chat: conversations and authenticated WebSocket connections."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async as sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from accounts.models import Tenant, User
+from chat import services
+from chat.models import Conversation
+from spark.asgi import application
+from spark.tenancy.context import tenant_scope
+
+
+def session_cookie(user: User) -> str:
+    client = Client()
+    client.force_login(user, backend="accounts.backends.SparkAuthenticationBackend")
+    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def make_conversation(user: User, tenant: Tenant, **kwargs: Any) -> Conversation:
+    with tenant_scope(tenant):
+        return services.conversation_create(user=user, tenant=tenant, **kwargs)
+
+
+async def ws_connect(
+    path: str, *, cookie: str | None = None, bearer: str | None = None
+) -> tuple[WebsocketCommunicator, bool, int | None]:
+    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    if cookie:
+        headers.append((b"cookie", cookie.encode()))
+    if bearer:
+        headers.append((b"authorization", f"Bearer {bearer}".encode()))
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, _subprotocol = await communicator.connect()
+    close_code = None
+    if connected and await communicator.receive_nothing(timeout=0.05) is False:
+        output = await communicator.receive_output(timeout=1)
+        if output["type"] == "websocket.close":
+            close_code = output.get("code")
+        else:
+            communicator.output_queue.put_nowait(output)  # type: ignore[attr-defined]
+    return communicator, connected, close_code
+
+
+@pytest.fixture
+def conversation_of() -> Callable[..., Any]:
+    return sync_to_async(make_conversation)
+
+
+@pytest.fixture
+async def chat_socket(user: User, public_tenant: Tenant) -> AsyncIterator[Any]:
+    """(communicator, conversation) for a signed-in user's new conversation."""
+    cookie = await sync_to_async(session_cookie)(user)
+    conversation = await sync_to_async(make_conversation)(user, public_tenant)
+    communicator, connected, close_code = await ws_connect(
+        f"/ws/chat/{conversation.uuid}/", cookie=cookie
+    )
+    assert connected and close_code is None
+    yield communicator, conversation
+    await communicator.disconnect()
+
+
+@pytest.fixture(autouse=True)
+async def _turns_finish_before_teardown() -> AsyncIterator[None]:
+    """A turn outlives its socket by design; let it end before the database goes away."""
+    yield
+    from chat.runner import wait_for_running_turns
+
+    await wait_for_running_turns()
