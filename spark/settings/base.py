@@ -15,6 +15,7 @@ from spark.settings.components.auth import *  # noqa: F403
 from spark.settings.components.celery import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
 
@@ -153,5 +154,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # litellm logs every call at INFO.
+        "LiteLLM": {"level": "WARNING"},
     },
 }

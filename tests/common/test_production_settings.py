@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://spark@db.internal:5432/spark",
     "ALLOWED_HOSTS": "spark.example.com",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "SPARK_ENCRYPTION_KEYS": "UmB9THmx9Gx-u50nvZUWaJibPZMrg1ADTj253LWqsDo=",
 }
 
 
