@@ -195,6 +195,7 @@ class FakeLLMServer:
         self.default: Behaviour = Reply("Hello from the fake model.")
         self.requests: list[RecordedRequest] = []
         self.valid_keys: set[str] | None = None  # None: any non-empty key is accepted
+        self.require_key = True  # False: keyless calls pass too (a local Ollama or vLLM)
         self.models = ["fake-model"]
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -248,6 +249,7 @@ class FakeLLMServer:
             self.default = Reply("Hello from the fake model.")
             self.requests.clear()
             self.valid_keys = None
+            self.require_key = True
             self.models = ["fake-model"]
 
     @property
@@ -318,7 +320,7 @@ class FakeLLMServer:
 
     def _key_refused(self, api_key: str | None) -> bool:
         if not api_key:
-            return True
+            return self.require_key
         return self.valid_keys is not None and api_key not in self.valid_keys
 
     async def _stream(
