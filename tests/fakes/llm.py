@@ -196,6 +196,7 @@ class FakeLLMServer:
         self.requests: list[RecordedRequest] = []
         self.valid_keys: set[str] | None = None  # None: any non-empty key is accepted
         self.require_key = True  # False: keyless calls pass too (a local Ollama or vLLM)
+        self.record = True  # False: keep no request log (long benchmark runs)
         self.models = ["fake-model"]
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -312,7 +313,8 @@ class FakeLLMServer:
             json=body,
             api_key=self._api_key(request),
         )
-        self.requests.append(recorded)
+        if self.record:
+            self.requests.append(recorded)
         return await self.handle(request, recorded)
 
     async def handle(self, request: web.Request, recorded: RecordedRequest) -> web.StreamResponse:
