@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import ApiKey, Tenant, User
@@ -83,10 +85,13 @@ class ProviderKeySerializer(serializers.ModelSerializer[UserProviderKey]):
 class ProviderKeyCreateSerializer(serializers.Serializer[None]):
     provider = serializers.ChoiceField(choices=ByokProvider.choices)
     key = serializers.CharField(max_length=500, write_only=True, trim_whitespace=True)
-    label = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    # "label" is also an attribute of DRF's Field in the type stubs; the API field is meant.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=100, required=False, allow_blank=True, default=""
+    )
 
 
-class ProviderKeyTestSerializer(serializers.Serializer[None]):
+class ProviderKeyTestSerializer(serializers.Serializer[Any]):
     ok = serializers.BooleanField(read_only=True)
     code = serializers.CharField(read_only=True)
     message = serializers.CharField(read_only=True)

@@ -32,8 +32,16 @@ class UserProviderKeyAdmin(admin.ModelAdmin[UserProviderKey]):
     list_filter = ["provider", "last_test_ok"]
     search_fields = ["user__email", "label"]
     list_select_related = ["user"]
-    fields = ["user", "tenant", "provider", "label", "masked", "last_tested_at", "last_test_ok"]
-    readonly_fields = fields
+    readonly_fields = (
+        "user",
+        "tenant",
+        "provider",
+        "label",
+        "masked",
+        "last_tested_at",
+        "last_test_ok",
+    )
+    fields = readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

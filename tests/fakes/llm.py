@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -204,7 +204,7 @@ class FakeLLMServer:
         self.active_streams = 0
 
     # lifecycle
-    def start(self) -> FakeLLMServer:
+    def start(self) -> Self:
         loops = _LoopThread.get()
         loops.run(self._start())
         return self
@@ -216,9 +216,7 @@ class FakeLLMServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     def stop(self) -> None:
         if self._runner is not None:

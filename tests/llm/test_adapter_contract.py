@@ -4,6 +4,7 @@ OpenAI and Anthropic wire formats, against the same fakes, with the same typed e
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pytest
 
@@ -60,7 +61,7 @@ def subject(
     return make_subject(implementation, wire, fake_openai, fake_anthropic)
 
 
-def _text(events: list[object]) -> str:
+def _text(events: Sequence[object]) -> str:
     return "".join(e.text for e in events if isinstance(e, TextDelta))
 
 
