@@ -4,9 +4,9 @@ routing per provider, the litellm switch, complete(), images, key checks, token 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
