@@ -48,3 +48,10 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY, SPARK_PASSWORD_PEPPER" in result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SPARK_ENCRYPTION_KEYS"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SPARK_ENCRYPTION_KEYS" in result.stderr

@@ -186,3 +186,17 @@ async def test_the_key_reaches_the_provider(subject: Subject) -> None:
     subject.fake.script(Reply("ok"))
     await subject.events(subject.request())
     assert subject.fake.keys_used == [subject.credentials.api_key]
+
+
+@pytest.mark.parametrize("implementation", ["lean", "litellm"])
+async def test_anthropic_error_event_mid_stream_is_interrupted(
+    implementation: str, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    subject = make_subject(implementation, "anthropic", fake_openai, fake_anthropic)
+    fake_anthropic.script(Reply("one two three four", error_event_after=2))
+    received: list[str] = []
+    with pytest.raises(StreamInterrupted):
+        async for event in subject.adapter.stream(subject.request(), subject.credentials):
+            if isinstance(event, TextDelta):
+                received.append(event.text)
+    assert "".join(received) == "one two "
