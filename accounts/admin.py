@@ -55,6 +55,7 @@ class UserAdmin(DjangoUserAdmin):
         "is_superuser",
         "is_active",
         "login_methods",
+        "llm_key_mode",
         "membership__role",
         "membership__tenant__kind",
     ]
@@ -66,6 +67,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("email", "password", "uuid")}),
         (_("Profile"), {"fields": ("display_name", "language")}),
         (_("Sign-in"), {"fields": ("login_methods", "can_change_password")}),
+        (_("Provider keys"), {"fields": ("llm_key_mode",)}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

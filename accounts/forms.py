@@ -13,6 +13,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ApiKey, User
+from spark.llm.models import ByokProvider
 
 
 class MagicLinkRequestForm(forms.Form):
@@ -72,4 +73,23 @@ class ApiKeyCreateForm(forms.Form):
         label=_("Name"),
         max_length=ApiKey._meta.get_field("name").max_length,  # type: ignore[arg-type]
         widget=forms.TextInput(attrs={"placeholder": _("e.g. My integration")}),
+    )
+
+
+class ProviderKeyForm(forms.Form):
+    provider = forms.ChoiceField(label=_("Provider"), choices=ByokProvider.choices)
+    api_key = forms.CharField(
+        label=_("API key"),
+        max_length=500,
+        strip=True,
+        # Never rendered back: a failed submission shows an empty field.
+        widget=forms.PasswordInput(
+            render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    label = forms.CharField(
+        label=_("Label"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("optional, e.g. Work account")}),
     )

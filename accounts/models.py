@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from spark.common.models import BaseModel
+from spark.llm.models import KeyMode
 from spark.tenancy.managers import TenantManager
 
 
@@ -131,6 +132,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether this user may change or reset their own password."),
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
+    llm_key_mode = models.CharField(
+        _("provider key mode"),
+        max_length=16,
+        choices=KeyMode.choices,
+        default=KeyMode.SYSTEM_ONLY,
+        help_text=_(
+            "Whose provider keys this user's chats use: the platform's, their own (BYOK), "
+            "or their own first. Set by staff or the user's manager."
+        ),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

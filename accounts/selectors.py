@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import ApiKey, Membership, User
+from spark.llm.types import KeyContext
 
 
 def api_key_list(*, user: User) -> QuerySet[ApiKey]:
@@ -26,3 +27,8 @@ def api_key_get_for_user(*, user: User, key_uuid: uuid_lib.UUID | str) -> ApiKey
 def membership_for_user(*, user: User) -> Membership | None:
     """The user's membership in the active tenant, if any."""
     return Membership.objects.filter(user=user).select_related("tenant").first()
+
+
+def key_context_for_user(*, user: User) -> KeyContext:
+    """Whose provider keys the user's LLM calls may use (pass it to the gateway)."""
+    return KeyContext(user_id=user.pk, mode=user.llm_key_mode)  # type: ignore[arg-type]

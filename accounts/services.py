@@ -23,6 +23,8 @@ from sesame.utils import get_query_string
 from accounts import tenancy
 from accounts.models import ApiKey, Membership, Tenant, TenantDomain, User
 from spark.common.exceptions import ApplicationError
+from spark.llm import services as llm_services
+from spark.llm.models import KeyMode, UserProviderKey
 from spark.tenancy.context import unscoped
 
 API_KEY_PREFIX = "spk"
@@ -109,6 +111,50 @@ def membership_ensure(*, user: User, tenant: Tenant) -> Membership:
     with unscoped():
         existing = Membership.objects.filter(user=user).select_related("tenant").first()
     return existing or membership_set(user=user, tenant=tenant)
+
+
+def user_may_manage(*, actor: User, user: User) -> bool:
+    """Platform staff manage everyone; an owner or manager manages their tenant's users."""
+    if actor.is_staff:
+        return True
+    with unscoped():
+        memberships = {
+            m.user_id: m for m in Membership.objects.filter(user_id__in=[actor.pk, user.pk])
+        }
+    mine, theirs = memberships.get(actor.pk), memberships.get(user.pk)
+    return bool(mine and theirs and mine.can_manage and mine.tenant_id == theirs.tenant_id)
+
+
+def user_set_key_mode(*, actor: User, user: User, mode: str) -> User:
+    """Set whose provider keys the user's chats use (own only, platform only, own first)."""
+    if mode not in KeyMode.values:
+        raise ApplicationError(_("Unknown key mode."), code="invalid_key_mode")
+    if not user_may_manage(actor=actor, user=user):
+        raise ApplicationError(
+            _("Only staff or the user's manager can change their key mode."),
+            code="permission_denied",
+            status_code=403,
+        )
+    if user.llm_key_mode != mode:
+        user.llm_key_mode = mode
+        user.save(update_fields=["llm_key_mode"])
+    return user
+
+
+# --- provider keys (BYOK) -------------------------------------------------------------------
+
+
+def provider_key_add(
+    *, user: User, provider: str, api_key: str, label: str = ""
+) -> UserProviderKey:
+    """Store one of the user's own provider keys, in their home tenant."""
+    return llm_services.provider_key_create(
+        tenant=tenancy.home_tenant(user),
+        user=user,
+        provider=provider,
+        api_key=api_key,
+        label=label,
+    )
 
 
 # --- API keys ---------------------------------------------------------------------------

@@ -51,4 +51,15 @@ urlpatterns = [
         views.settings_api_key_revoke,
         name="settings_api_key_revoke",
     ),
+    path("settings/provider-keys/", views.settings_provider_keys, name="settings_provider_keys"),
+    path(
+        "settings/provider-keys/<uuid:key_uuid>/delete/",
+        views.settings_provider_key_delete,
+        name="settings_provider_key_delete",
+    ),
+    path(
+        "settings/provider-keys/<uuid:key_uuid>/test/",
+        views.settings_provider_key_test,
+        name="settings_provider_key_test",
+    ),
 ]

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sesame.utils import get_user as sesame_get_user
 
 from accounts import selectors, services
-from accounts.forms import ApiKeyCreateForm, MagicLinkRequestForm, ProfileForm
+from accounts.forms import ApiKeyCreateForm, MagicLinkRequestForm, ProfileForm, ProviderKeyForm
 from accounts.models import User
 from accounts.ratelimits import limit_auth_view
 from spark.common.exceptions import ApplicationError
+from spark.llm import selectors as llm_selectors, services as llm_services
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -153,3 +154,55 @@ def settings_api_key_revoke(request: HttpRequest, key_uuid: str) -> HttpResponse
     services.api_key_revoke(api_key=api_key)
     messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
     return redirect("settings_api_keys")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_provider_keys(request: HttpRequest) -> HttpResponse:
+    """The user's own provider keys (BYOK): masked, added here, never shown again."""
+    user: User = request.user  # type: ignore[assignment]
+    form = ProviderKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            key = services.provider_key_add(
+                user=user,
+                provider=form.cleaned_data["provider"],
+                api_key=form.cleaned_data["api_key"],
+                label=form.cleaned_data["label"],
+            )
+        except ApplicationError as error:
+            form.add_error("api_key", error.message)
+        else:
+            messages.success(
+                request,
+                _("Your %(provider)s key was saved.") % {"provider": key.get_provider_display()},
+            )
+            return redirect("settings_provider_keys")
+    return render(
+        request,
+        "accounts/settings_provider_keys.html",
+        {
+            "form": form,
+            "keys": llm_selectors.provider_key_list(user=user),
+            "key_mode": user.get_llm_key_mode_display(),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@login_required
+@require_POST
+def settings_provider_key_delete(request: HttpRequest, key_uuid: str) -> HttpResponse:
+    key = llm_selectors.provider_key_get_for_user(user=request.user, key_uuid=key_uuid)
+    llm_services.provider_key_delete(key=key)
+    messages.success(request, _("The key %(mask)s was deleted.") % {"mask": key.masked})
+    return redirect("settings_provider_keys")
+
+
+@login_required
+@require_POST
+def settings_provider_key_test(request: HttpRequest, key_uuid: str) -> HttpResponse:
+    key = llm_selectors.provider_key_get_for_user(user=request.user, key_uuid=key_uuid)
+    result = llm_services.provider_key_test(key=key)
+    level = messages.SUCCESS if result.ok else messages.ERROR
+    messages.add_message(request, level, f"{key.masked}: {result.message}")
+    return redirect("settings_provider_keys")

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from accounts.models import AlterEgo
+from accounts.selectors import key_context_for_user
 from chat import selectors, services
 from chat.models import Message
 from chat.pipeline import CallNext, Turn
@@ -22,7 +23,6 @@ from spark.llm.tokens import estimate_message_tokens, estimate_tokens
 from spark.llm.types import (
     ChatMessage,
     ChatRequest,
-    KeyContext,
     KeyUsed,
     StreamEnd,
     TextDelta,
@@ -41,9 +41,7 @@ class AccessGate:
     """Tenant, entitlement and conversation lock; then records the user's message."""
 
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
-        turn.key_context = KeyContext(
-            user_id=turn.user.pk, mode=getattr(turn.user, "llm_key_mode", "system_only")
-        )
+        turn.key_context = key_context_for_user(user=turn.user)
         await db(services.turn_admit)(turn=turn)
         assert turn.user_message is not None and turn.assistant_message is not None
         turn.emit(

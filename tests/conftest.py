@@ -11,8 +11,16 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Tenant, User
+from spark.llm.health import health_board
 from spark.tenancy.context import tenant_scope
 from tests.factories import PASSWORD, TenantFactory, create_user
+from tests.fakes.fixtures import (  # noqa: F401 - fixtures
+    _fake_anthropic_server,
+    _fake_openai_server,
+    fake_anthropic,
+    fake_openai,
+    llm_fakes,
+)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
@@ -21,10 +29,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters and cached tenant lookups never leak from one test to the next."""
+    """Rate-limit counters, cached tenant lookups and key health never leak from one test to
+    the next."""
     cache.clear()
+    health_board.reset_local()
     yield
     cache.clear()
+    health_board.reset_local()
 
 
 @pytest.fixture

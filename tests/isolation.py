@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from accounts import services as account_services
 from accounts.models import ApiKey, User
+from spark.llm.models import UserProviderKey
 from tests.factories import ApiKeyFactory
 
 
@@ -35,6 +37,11 @@ def _api_key_snapshot(api_key: ApiKey) -> Any:
     return (api_key.name, api_key.revoked_at)
 
 
+def _provider_key_snapshot(key: UserProviderKey) -> Any:
+    key.refresh_from_db()
+    return (key.label, key.ciphertext, key.last_tested_at, key.last_test_ok)
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="api_key",
@@ -47,5 +54,22 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/api-keys/{key.uuid}/revoke/"),
         ],
         snapshot=_api_key_snapshot,
+    ),
+    IsolatedResource(
+        name="provider_key",
+        create=lambda owner: account_services.provider_key_add(
+            user=owner, provider="openai", api_key="sk-owner-secret-key-0001", label="mine"
+        ),
+        endpoints=lambda key: [
+            Endpoint("GET", f"/api/v1/provider-keys/{key.uuid}/"),
+            Endpoint("GET", f"/api/v1/provider-keys/{key.uuid}/", bearer=True),
+            Endpoint("DELETE", f"/api/v1/provider-keys/{key.uuid}/"),
+            Endpoint("DELETE", f"/api/v1/provider-keys/{key.uuid}/", bearer=True),
+            Endpoint("POST", f"/api/v1/provider-keys/{key.uuid}/test/"),
+            Endpoint("POST", f"/api/v1/provider-keys/{key.uuid}/test/", bearer=True),
+            Endpoint("POST", f"/settings/provider-keys/{key.uuid}/delete/"),
+            Endpoint("POST", f"/settings/provider-keys/{key.uuid}/test/"),
+        ],
+        snapshot=_provider_key_snapshot,
     ),
 ]

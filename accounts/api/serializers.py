@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from accounts.models import ApiKey, Tenant, User
+from spark.llm.models import ByokProvider, UserProviderKey
 
 
 class TenantSerializer(serializers.ModelSerializer[Tenant]):
@@ -57,3 +60,38 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "key"]
         read_only_fields = fields
+
+
+class ProviderKeySerializer(serializers.ModelSerializer[UserProviderKey]):
+    """A user's own provider key, masked (the key itself never leaves the server)."""
+
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    masked = serializers.CharField(read_only=True, help_text="First four and last four characters.")
+
+    class Meta:
+        model = UserProviderKey
+        fields = [
+            "id",
+            "provider",
+            "label",
+            "masked",
+            "created_at",
+            "last_tested_at",
+            "last_test_ok",
+        ]
+        read_only_fields = fields
+
+
+class ProviderKeyCreateSerializer(serializers.Serializer[None]):
+    provider = serializers.ChoiceField(choices=ByokProvider.choices)
+    key = serializers.CharField(max_length=500, write_only=True, trim_whitespace=True)
+    # "label" is also an attribute of DRF's Field in the type stubs; the API field is meant.
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+
+class ProviderKeyTestSerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    message = serializers.CharField(read_only=True)

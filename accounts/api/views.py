@@ -14,8 +14,12 @@ from accounts.api.serializers import (
     ApiKeyCreateSerializer,
     ApiKeySerializer,
     MeSerializer,
+    ProviderKeyCreateSerializer,
+    ProviderKeySerializer,
+    ProviderKeyTestSerializer,
 )
 from accounts.models import User
+from spark.llm import selectors as llm_selectors, services as llm_services
 from spark.tenancy.api import TenantAPIMixin
 
 
@@ -70,3 +74,50 @@ class ApiKeyDetailView(TenantAPIMixin, APIView):
         api_key = selectors.api_key_get_for_user(user=request_user(request), key_uuid=key_id)
         services.api_key_revoke(api_key=api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProviderKeyListView(TenantAPIMixin, APIView):
+    @extend_schema(responses=ProviderKeySerializer(many=True), operation_id="provider_keys_list")
+    def get(self, request: Request) -> Response:
+        keys = llm_selectors.provider_key_list(user=request_user(request))
+        return Response(ProviderKeySerializer(keys, many=True).data)
+
+    @extend_schema(
+        request=ProviderKeyCreateSerializer,
+        responses={201: ProviderKeySerializer},
+        operation_id="provider_keys_create",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ProviderKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = services.provider_key_add(
+            user=request_user(request),
+            provider=serializer.validated_data["provider"],
+            api_key=serializer.validated_data["key"],
+            label=serializer.validated_data["label"],
+        )
+        return Response(ProviderKeySerializer(key).data, status=status.HTTP_201_CREATED)
+
+
+class ProviderKeyDetailView(TenantAPIMixin, APIView):
+    @extend_schema(responses=ProviderKeySerializer, operation_id="provider_keys_retrieve")
+    def get(self, request: Request, key_id: str) -> Response:
+        key = llm_selectors.provider_key_get_for_user(user=request_user(request), key_uuid=key_id)
+        return Response(ProviderKeySerializer(key).data)
+
+    @extend_schema(responses={204: None}, operation_id="provider_keys_delete")
+    def delete(self, request: Request, key_id: str) -> Response:
+        key = llm_selectors.provider_key_get_for_user(user=request_user(request), key_uuid=key_id)
+        llm_services.provider_key_delete(key=key)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProviderKeyTestView(TenantAPIMixin, APIView):
+    @extend_schema(
+        request=None, responses=ProviderKeyTestSerializer, operation_id="provider_keys_test"
+    )
+    def post(self, request: Request, key_id: str) -> Response:
+        """Make a cheap real call with the key (listing the provider's models)."""
+        key = llm_selectors.provider_key_get_for_user(user=request_user(request), key_uuid=key_id)
+        result = llm_services.provider_key_test(key=key)
+        return Response(ProviderKeyTestSerializer(result).data)

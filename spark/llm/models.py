@@ -1,11 +1,16 @@
-"""The model catalogue: which models Spark offers, at what price, with which abilities."""
+"""The model catalogue (which models Spark offers, at what price, with which abilities) and
+users' own provider keys."""
 
 from __future__ import annotations
 
+import uuid
+
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from spark.common.models import BaseModel
+from spark.tenancy.managers import TenantManager
 
 MICROS_PER_USD = 1_000_000
 
@@ -74,3 +79,59 @@ class LLMModel(BaseModel):
             + output_tokens * self.output_price
         )
         return -(-total // 1_000_000)  # ceiling division: never undercharge
+
+
+class KeyMode(models.TextChoices):
+    """Whose keys a user's calls may use (``accounts.User.llm_key_mode``)."""
+
+    SYSTEM_ONLY = "system_only", _("Platform keys only")
+    PREFER_OWN = "prefer_own", _("My own keys first, then the platform's")
+    OWN_ONLY = "own_only", _("My own keys only")
+
+
+class ByokProvider(models.TextChoices):
+    """Providers for which users may bring their own key."""
+
+    OPENAI = "openai", "OpenAI"
+    ANTHROPIC = "anthropic", "Anthropic"
+    GEMINI = "gemini", "Google Gemini"
+    XAI = "xai", "xAI"
+    OPENROUTER = "openrouter", "OpenRouter"
+
+
+class UserProviderKey(BaseModel):
+    """A user's own provider key (BYOK). Only its ciphertext and a mask are stored."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_keys"
+    )
+    provider = models.CharField(_("provider"), max_length=32, choices=ByokProvider.choices)
+    label = models.CharField(_("label"), max_length=100, blank=True)
+    ciphertext = models.TextField(editable=False)
+    first4 = models.CharField(max_length=4, editable=False)
+    last4 = models.CharField(max_length=4, editable=False)
+    last_tested_at = models.DateTimeField(_("last tested"), null=True, blank=True)
+    last_test_ok = models.BooleanField(_("last test passed"), null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("provider key")
+        verbose_name_plural = _("provider keys")
+        ordering = ["provider", "-created_at"]
+        indexes = [models.Index(fields=["tenant", "user", "provider"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_provider_display()} {self.masked}"
+
+    @property
+    def masked(self) -> str:
+        """What the UI shows: ``sk-a…1234`` (first four and last four characters)."""
+        return f"{self.first4}…{self.last4}"
+
+    @property
+    def key_id(self) -> str:
+        """The key's id for health scoring and ``KeyUsed`` (never the key itself)."""
+        return f"user:{self.uuid}"

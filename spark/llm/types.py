@@ -127,3 +127,12 @@ class Completion:
     usage: Usage = Usage()
     finish_reason: FinishReason = "stop"
     model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedImage:
+    """An image made by a provider: its bytes, or a URL where the provider keeps it."""
+
+    data: bytes | None = None
+    url: str | None = None
+    revised_prompt: str = ""

@@ -16,6 +16,7 @@ from spark.settings.components.celery import *  # noqa: F403
 from spark.settings.components.chat import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
 
@@ -154,5 +155,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # litellm logs every call at INFO.
+        "LiteLLM": {"level": "WARNING"},
     },
 }

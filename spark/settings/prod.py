@@ -6,7 +6,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from spark.settings.components import env
 
-REQUIRED = ("DJANGO_SECRET_KEY", "SPARK_PASSWORD_PEPPER", "DATABASE_URL", "ALLOWED_HOSTS")
+REQUIRED = (
+    "DJANGO_SECRET_KEY",
+    "SPARK_PASSWORD_PEPPER",
+    "DATABASE_URL",
+    "ALLOWED_HOSTS",
+    "SPARK_ENCRYPTION_KEYS",
+)
 
 
 def _require(names: tuple[str, ...]) -> None:

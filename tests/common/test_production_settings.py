@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://spark@db.internal:5432/spark",
     "ALLOWED_HOSTS": "spark.example.com",
     "REDIS_URL": "redis://redis.internal:6379/0",
+    "SPARK_ENCRYPTION_KEYS": "UmB9THmx9Gx-u50nvZUWaJibPZMrg1ADTj253LWqsDo=",
 }
 
 
@@ -47,3 +48,10 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
     result = _manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY, SPARK_PASSWORD_PEPPER" in result.stderr
+
+
+def test_production_refuses_to_start_without_encryption_keys() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SPARK_ENCRYPTION_KEYS"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0
+    assert "SPARK_ENCRYPTION_KEYS" in result.stderr

@@ -22,6 +22,7 @@ def _change_form_data(user: User, tenant: Tenant, **changes: object) -> dict[str
         "display_name": user.display_name,
         "language": "",
         "login_methods": user.login_methods,
+        "llm_key_mode": user.llm_key_mode,
         "can_change_password": "on",
         "is_active": "on",
         "date_joined_0": "2026-01-01",
