@@ -131,6 +131,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         help_text=_("Whether this user may change or reset their own password."),
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
+    shows_mature_content = models.BooleanField(
+        _("shows mature content"),
+        default=False,
+        help_text=_("Confirmed adult: prompts in age-restricted categories are shown."),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -51,4 +51,20 @@ urlpatterns = [
         views.settings_api_key_revoke,
         name="settings_api_key_revoke",
     ),
+    path("settings/alter-egos/", views.settings_alter_egos, name="settings_alter_egos"),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/edit/",
+        views.settings_alter_ego_edit,
+        name="settings_alter_ego_edit",
+    ),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/default/",
+        views.settings_alter_ego_default,
+        name="settings_alter_ego_default",
+    ),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/delete/",
+        views.settings_alter_ego_delete,
+        name="settings_alter_ego_delete",
+    ),
 ]

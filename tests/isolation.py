@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.models import ApiKey, User
-from tests.factories import ApiKeyFactory
+from accounts.models import AlterEgo, ApiKey, User
+from tests.factories import ApiKeyFactory, create_alter_ego
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,13 @@ def _api_key_snapshot(api_key: ApiKey) -> Any:
     return (api_key.name, api_key.revoked_at)
 
 
+def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
+    if not AlterEgo.objects.filter(pk=alter_ego.pk).exists():
+        return None
+    alter_ego.refresh_from_db()
+    return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="api_key",
@@ -47,5 +54,22 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/api-keys/{key.uuid}/revoke/"),
         ],
         snapshot=_api_key_snapshot,
+    ),
+    IsolatedResource(
+        name="alter_ego",
+        create=lambda owner: create_alter_ego(user=owner, is_default=True),
+        endpoints=lambda alter_ego: [
+            Endpoint("GET", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("GET", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("PATCH", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("PATCH", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("DELETE", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("DELETE", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("GET", f"/settings/alter-egos/{alter_ego.uuid}/edit/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/edit/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/default/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
+        ],
+        snapshot=_alter_ego_snapshot,
     ),
 ]

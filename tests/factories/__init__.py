@@ -8,6 +8,7 @@ from tests.factories.accounts import (
     UserFactory,
     create_user,
 )
+from tests.factories.alter_egos import create_alter_ego, image_upload
 
 __all__ = [
     "PASSWORD",
@@ -15,5 +16,7 @@ __all__ = [
     "MembershipFactory",
     "TenantFactory",
     "UserFactory",
+    "create_alter_ego",
     "create_user",
+    "image_upload",
 ]
