@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import AlterEgo, ApiKey, User
-from tests.factories import ApiKeyFactory, create_alter_ego
+from marketplace.models import Prompt
+from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ def _api_key_snapshot(api_key: ApiKey) -> Any:
     return (api_key.name, api_key.revoked_at)
 
 
+def _prompt_snapshot(prompt: Prompt) -> Any:
+    prompt.refresh_from_db()
+    return (prompt.name, prompt.visibility, prompt.system_prompt, prompt.updated_at)
+
+
 def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
     if not AlterEgo.objects.filter(pk=alter_ego.pk).exists():
         return None
@@ -54,6 +60,20 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/api-keys/{key.uuid}/revoke/"),
         ],
         snapshot=_api_key_snapshot,
+    ),
+    IsolatedResource(
+        name="prompt",
+        create=lambda owner: create_prompt(owner=owner, visibility=Prompt.Visibility.PRIVATE),
+        endpoints=lambda prompt: [
+            Endpoint("GET", f"/api/v1/prompts/{prompt.uuid}/"),
+            Endpoint("GET", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
+            Endpoint("GET", f"/api/v1/prompts/{prompt.slug}/", bearer=True),
+            Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/"),
+            Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/edit/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/edit/"),
+        ],
+        snapshot=_prompt_snapshot,
     ),
     IsolatedResource(
         name="alter_ego",
