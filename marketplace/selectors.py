@@ -32,7 +32,7 @@ from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 
-PROMPT_RELATED = ("category", "owner", "default_model", "forced_model")
+PROMPT_RELATED = ("tenant", "category", "owner", "default_model", "forced_model")
 
 
 # --- who sees what -------------------------------------------------------------------------
