@@ -12,7 +12,8 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiKey, User
+from accounts.models import AlterEgo, ApiKey, User
+from spark.common.exceptions import ApplicationError
 from spark.llm.models import ByokProvider
 
 
@@ -65,7 +66,11 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = User
-        fields = ["display_name", "language"]
+        fields = ["display_name", "language", "shows_mature_content"]
+        labels = {"shows_mature_content": _("I am 18 or older")}
+        help_texts = {
+            "shows_mature_content": _("Show prompts in age-restricted categories (such as Mature).")
+        }
 
 
 class ApiKeyCreateForm(forms.Form):
@@ -93,3 +98,59 @@ class ProviderKeyForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"placeholder": _("optional, e.g. Work account")}),
     )
+
+
+def add_application_error(form: forms.BaseForm, error: ApplicationError) -> None:
+    """Show a service's ``ApplicationError`` on the form: per field when it names fields."""
+    details = error.details if isinstance(error.details, dict) else {}
+    placed = False
+    for field, messages in details.items():
+        target = field if field in form.fields else None
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(target, str(message))
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class AlterEgoForm(forms.ModelForm):  # type: ignore[type-arg]
+    """Parses a persona's fields; ``accounts.services`` validates and saves them.
+
+    Built from ``initial`` (never bound to an instance), so a rejected submission leaves
+    the stored alter ego untouched.
+    """
+
+    class Meta:
+        model = AlterEgo
+        fields = ["name", "description", "avatar", "is_default"]
+        widgets = {
+            "description": forms.Textarea(
+                attrs={
+                    "rows": 4,
+                    "placeholder": _(
+                        "e.g. A product manager at a small startup who prefers short answers."
+                    ),
+                }
+            ),
+        }
+
+    @classmethod
+    def for_alter_ego(
+        cls, alter_ego: AlterEgo, data: Any = None, files: Any = None
+    ) -> AlterEgoForm:
+        initial = {
+            "name": alter_ego.name,
+            "description": alter_ego.description,
+            "avatar": alter_ego.avatar,
+            "is_default": alter_ego.is_default,
+        }
+        return cls(data, files, initial=initial)
+
+    def service_fields(self, *, editing: bool) -> dict[str, Any]:
+        """The cleaned values to hand to the service (the avatar only when it changed)."""
+        fields = {key: self.cleaned_data[key] for key in ("name", "description", "is_default")}
+        if "avatar" in self.changed_data or not editing:
+            avatar = self.cleaned_data.get("avatar")
+            if avatar is False or avatar:  # False: "clear" was ticked
+                fields["avatar"] = avatar or None
+        return fields

@@ -142,6 +142,11 @@ class User(AbstractBaseUser, PermissionsMixin):
             "or their own first. Set by staff or the user's manager."
         ),
     )
+    shows_mature_content = models.BooleanField(
+        _("shows mature content"),
+        default=False,
+        help_text=_("Confirmed adult: prompts in age-restricted categories are shown."),
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid as uuid_lib
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.models import ApiKey, Membership, User
+from accounts.models import AlterEgo, ApiKey, Membership, User
 from spark.llm.types import KeyContext
 
 
@@ -32,3 +33,21 @@ def membership_for_user(*, user: User) -> Membership | None:
 def key_context_for_user(*, user: User) -> KeyContext:
     """Whose provider keys the user's LLM calls may use (pass it to the gateway)."""
     return KeyContext(user_id=user.pk, mode=user.llm_key_mode)  # type: ignore[arg-type]
+
+
+def alter_ego_list(*, user: User) -> QuerySet[AlterEgo]:
+    """The user's personas within the active tenant, the default first, then by name."""
+    return AlterEgo.objects.filter(user=user).order_by("-is_default", "name", "pk")
+
+
+def alter_ego_get_for_user(*, user: User, uuid: uuid_lib.UUID | str) -> AlterEgo:
+    """One of the user's personas, or 404 (also for another user's or tenant's)."""
+    try:
+        return AlterEgo.objects.get(user=user, uuid=uuid)
+    except (AlterEgo.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def alter_ego_default_for_user(*, user: User) -> AlterEgo | None:
+    """The persona a new chat starts with, if the user chose one."""
+    return AlterEgo.objects.filter(user=user, is_default=True).first()

@@ -7,10 +7,12 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypedDict, Unpack
 from urllib.parse import urlencode
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files.base import File
 from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
@@ -21,7 +23,8 @@ from django.utils.translation import gettext as _
 from sesame.utils import get_query_string
 
 from accounts import tenancy
-from accounts.models import ApiKey, Membership, Tenant, TenantDomain, User
+from accounts.avatars import avatar_clean, avatar_delete_on_commit
+from accounts.models import AlterEgo, ApiKey, Membership, Tenant, TenantDomain, User
 from spark.common.exceptions import ApplicationError
 from spark.llm import services as llm_services
 from spark.llm.models import KeyMode, UserProviderKey
@@ -218,6 +221,104 @@ def api_key_authenticate(*, raw_key: str) -> ApiKey | None:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return api_key
+
+
+# --- alter egos --------------------------------------------------------------------------
+
+MAX_ALTER_EGOS_PER_USER = 20
+
+
+class AlterEgoFields(TypedDict, total=False):
+    name: str
+    description: str
+    avatar: File | None  # type: ignore[type-arg]  # None clears it
+    is_default: bool
+
+
+def _alter_ego_invalid(field: str, message: str) -> ApplicationError:
+    return ApplicationError(f"{field}: {message}", code="invalid", details={field: [message]})
+
+
+def _alter_ego_apply(alter_ego: AlterEgo, fields: AlterEgoFields) -> None:
+    unknown = set(fields) - set(AlterEgoFields.__annotations__)
+    if unknown:
+        raise TypeError(f"unknown alter ego fields: {sorted(unknown)}")
+    if "name" in fields:
+        name = (fields["name"] or "").strip()
+        if not name:
+            raise _alter_ego_invalid("name", _("Give the alter ego a name."))
+        if len(name) > AlterEgo._meta.get_field("name").max_length:  # type: ignore[operator]
+            raise _alter_ego_invalid("name", _("That name is too long."))
+        alter_ego.name = name
+    if "description" in fields:
+        description = (fields["description"] or "").strip()
+        if len(description) > AlterEgo._meta.get_field("description").max_length:  # type: ignore[operator]
+            raise _alter_ego_invalid("description", _("That description is too long."))
+        alter_ego.description = description
+    if "avatar" in fields:
+        previous = alter_ego.avatar.name if alter_ego.avatar else ""
+        upload = fields["avatar"]
+        if upload:
+            cleaned = avatar_clean(upload)
+            alter_ego.avatar.save(cleaned.name or "avatar.webp", cleaned, save=False)
+        else:
+            alter_ego.avatar = ""  # type: ignore[assignment]
+        avatar_delete_on_commit(previous)
+
+
+def _alter_ego_lock_user(user: User) -> None:
+    """Serialise default changes of one user (the one-default constraint would race)."""
+    User.objects.select_for_update().filter(pk=user.pk).first()
+
+
+@transaction.atomic
+def alter_ego_create(*, user: User, **fields: Unpack[AlterEgoFields]) -> AlterEgo:
+    """A new persona for ``user`` in their home tenant; ``is_default`` moves the default."""
+    _alter_ego_lock_user(user)
+    with unscoped():
+        if AlterEgo.objects.filter(user=user).count() >= MAX_ALTER_EGOS_PER_USER:
+            raise ApplicationError(
+                _("You can keep up to %(count)d alter egos.") % {"count": MAX_ALTER_EGOS_PER_USER},
+                code="too_many_alter_egos",
+            )
+        alter_ego = AlterEgo(tenant=tenancy.home_tenant(user), user=user)
+        _alter_ego_apply(alter_ego, {"name": "", **fields})
+        is_default = bool(fields.get("is_default", False))
+        if is_default:
+            AlterEgo.objects.filter(user=user, is_default=True).update(is_default=False)
+        alter_ego.is_default = is_default
+        alter_ego.save()
+    return alter_ego
+
+
+@transaction.atomic
+def alter_ego_update(*, alter_ego: AlterEgo, **fields: Unpack[AlterEgoFields]) -> AlterEgo:
+    """Change the given fields; making it the default takes the default from the others."""
+    _alter_ego_lock_user(alter_ego.user)
+    _alter_ego_apply(alter_ego, fields)
+    with unscoped():
+        if fields.get("is_default"):
+            AlterEgo.objects.filter(user_id=alter_ego.user_id, is_default=True).exclude(
+                pk=alter_ego.pk
+            ).update(is_default=False)
+            alter_ego.is_default = True
+        elif "is_default" in fields:
+            alter_ego.is_default = False
+        alter_ego.save()
+    return alter_ego
+
+
+def alter_ego_set_default(*, alter_ego: AlterEgo) -> AlterEgo:
+    """Make this the persona new chats start with (the user's other one stops being it)."""
+    return alter_ego_update(alter_ego=alter_ego, is_default=True)
+
+
+@transaction.atomic
+def alter_ego_delete(*, alter_ego: AlterEgo) -> None:
+    """Delete it (chats that used it keep going without a persona) and its avatar file."""
+    avatar_delete_on_commit(alter_ego.avatar.name if alter_ego.avatar else "")
+    with unscoped():
+        alter_ego.delete()
 
 
 # --- email sign-in links -------------------------------------------------------------------

@@ -62,4 +62,20 @@ urlpatterns = [
         views.settings_provider_key_test,
         name="settings_provider_key_test",
     ),
+    path("settings/alter-egos/", views.settings_alter_egos, name="settings_alter_egos"),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/edit/",
+        views.settings_alter_ego_edit,
+        name="settings_alter_ego_edit",
+    ),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/default/",
+        views.settings_alter_ego_default,
+        name="settings_alter_ego_default",
+    ),
+    path(
+        "settings/alter-egos/<uuid:alter_ego_uuid>/delete/",
+        views.settings_alter_ego_delete,
+        name="settings_alter_ego_delete",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Account pages: home, email sign-in links, settings (profile, API keys), password gate."""
+"""Account pages: home, email sign-in links, settings (profile, API keys, alter egos)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from sesame.utils import get_user as sesame_get_user
 
 from accounts import selectors, services
-from accounts.forms import ApiKeyCreateForm, MagicLinkRequestForm, ProfileForm, ProviderKeyForm
+from accounts.forms import (
+    AlterEgoForm,
+    ApiKeyCreateForm,
+    MagicLinkRequestForm,
+    ProfileForm,
+    ProviderKeyForm,
+    add_application_error,
+)
 from accounts.models import User
 from accounts.ratelimits import limit_auth_view
 from spark.common.exceptions import ApplicationError
@@ -154,6 +161,66 @@ def settings_api_key_revoke(request: HttpRequest, key_uuid: str) -> HttpResponse
     services.api_key_revoke(api_key=api_key)
     messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
     return redirect("settings_api_keys")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_alter_egos(request: HttpRequest) -> HttpResponse:
+    """The user's personas, and a form to add one."""
+    user: User = request.user  # type: ignore[assignment]
+    form = AlterEgoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            alter_ego = services.alter_ego_create(user=user, **form.service_fields(editing=False))
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, _("“%(name)s” was added.") % {"name": alter_ego.name})
+            return redirect("settings_alter_egos")
+    alter_egos = selectors.alter_ego_list(user=user)
+    return render(
+        request, "accounts/settings_alter_egos.html", {"form": form, "alter_egos": alter_egos}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_alter_ego_edit(request: HttpRequest, alter_ego_uuid: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alter_ego = selectors.alter_ego_get_for_user(user=user, uuid=alter_ego_uuid)
+    form = AlterEgoForm.for_alter_ego(alter_ego, request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alter_ego_update(alter_ego=alter_ego, **form.service_fields(editing=True))
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, _("“%(name)s” was saved.") % {"name": alter_ego.name})
+            return redirect("settings_alter_egos")
+    return render(
+        request, "accounts/settings_alter_ego_edit.html", {"form": form, "alter_ego": alter_ego}
+    )
+
+
+@login_required
+@require_POST
+def settings_alter_ego_default(request: HttpRequest, alter_ego_uuid: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alter_ego = selectors.alter_ego_get_for_user(user=user, uuid=alter_ego_uuid)
+    services.alter_ego_set_default(alter_ego=alter_ego)
+    messages.success(request, _("New chats now start as “%(name)s”.") % {"name": alter_ego.name})
+    return redirect("settings_alter_egos")
+
+
+@login_required
+@require_POST
+def settings_alter_ego_delete(request: HttpRequest, alter_ego_uuid: str) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    alter_ego = selectors.alter_ego_get_for_user(user=user, uuid=alter_ego_uuid)
+    name = alter_ego.name
+    services.alter_ego_delete(alter_ego=alter_ego)
+    messages.success(request, _("“%(name)s” was deleted.") % {"name": name})
+    return redirect("settings_alter_egos")
 
 
 @login_required

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from accounts.models import AlterEgo
+from accounts.personas import alter_ego_describe
 from accounts.selectors import key_context_for_user
 from chat import selectors, services
 from chat.models import Message
@@ -53,12 +53,6 @@ class AccessGate:
             }
         )
         await call_next(turn)
-
-
-def alter_ego_description(alter_ego: AlterEgo) -> str:
-    description = alter_ego.description.strip()
-    about = f": {description}" if description else "."
-    return f"The user you are talking to presents as {alter_ego.name}{about}"
 
 
 class BuildContext:
@@ -107,7 +101,7 @@ class BuildContext:
         else:
             parts = [DEFAULT_SYSTEM_PROMPT]
         if turn.alter_ego is not None:
-            parts.append(alter_ego_description(turn.alter_ego))
+            parts.append(alter_ego_describe(turn.alter_ego))
         parts.extend(turn.extra_system)
         if turn.hints:
             parts.append(

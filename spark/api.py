@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("accounts.api.urls")),
+    path("", include("marketplace.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,5 +1,7 @@
 """Spark's URLs: pages, accounts, the admin console, the API, health probes."""
 
+from django.conf import settings
+from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
@@ -15,8 +17,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
+    path("", include("marketplace.urls")),
     path("", include("spark.api")),
 ]
+
+# Uploaded files (avatars) in development; production serves MEDIA_URL from its storage.
+urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
 handler400 = "spark.common.views.bad_request"
 handler403 = "spark.common.views.permission_denied"

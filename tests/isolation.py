@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts import services as account_services
-from accounts.models import ApiKey, User
+from accounts.models import AlterEgo, ApiKey, User
+from marketplace.models import Prompt
 from spark.llm.models import UserProviderKey
-from tests.factories import ApiKeyFactory
+from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,18 @@ def _api_key_snapshot(api_key: ApiKey) -> Any:
 def _provider_key_snapshot(key: UserProviderKey) -> Any:
     key.refresh_from_db()
     return (key.label, key.ciphertext, key.last_tested_at, key.last_test_ok)
+
+
+def _prompt_snapshot(prompt: Prompt) -> Any:
+    prompt.refresh_from_db()
+    return (prompt.name, prompt.visibility, prompt.system_prompt, prompt.updated_at)
+
+
+def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
+    if not AlterEgo.objects.filter(pk=alter_ego.pk).exists():
+        return None
+    alter_ego.refresh_from_db()
+    return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
 
 
 RESOURCES: list[IsolatedResource] = [
@@ -71,5 +84,36 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/provider-keys/{key.uuid}/test/"),
         ],
         snapshot=_provider_key_snapshot,
+    ),
+    IsolatedResource(
+        name="prompt",
+        create=lambda owner: create_prompt(owner=owner, visibility=Prompt.Visibility.PRIVATE),
+        endpoints=lambda prompt: [
+            Endpoint("GET", f"/api/v1/prompts/{prompt.uuid}/"),
+            Endpoint("GET", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
+            Endpoint("GET", f"/api/v1/prompts/{prompt.slug}/", bearer=True),
+            Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/"),
+            Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/edit/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/edit/"),
+        ],
+        snapshot=_prompt_snapshot,
+    ),
+    IsolatedResource(
+        name="alter_ego",
+        create=lambda owner: create_alter_ego(user=owner, is_default=True),
+        endpoints=lambda alter_ego: [
+            Endpoint("GET", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("GET", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("PATCH", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("PATCH", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("DELETE", f"/api/v1/alter-egos/{alter_ego.uuid}/"),
+            Endpoint("DELETE", f"/api/v1/alter-egos/{alter_ego.uuid}/", bearer=True),
+            Endpoint("GET", f"/settings/alter-egos/{alter_ego.uuid}/edit/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/edit/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/default/"),
+            Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
+        ],
+        snapshot=_alter_ego_snapshot,
     ),
 ]

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import ApiKey, Tenant, User
+from accounts.models import AlterEgo, ApiKey, Tenant, User
 from spark.llm.models import ByokProvider, UserProviderKey
 
 
@@ -95,3 +95,38 @@ class ProviderKeyTestSerializer(serializers.Serializer[Any]):
     ok = serializers.BooleanField(read_only=True)
     code = serializers.CharField(read_only=True)
     message = serializers.CharField(read_only=True)
+
+
+class AlterEgoSerializer(serializers.ModelSerializer[AlterEgo]):
+    id = serializers.UUIDField(source="uuid", read_only=True)
+    avatar_url = serializers.SerializerMethodField(
+        help_text="The avatar picture's URL, or null (show the name's initial)."
+    )
+
+    class Meta:
+        model = AlterEgo
+        fields = [
+            "id",
+            "name",
+            "description",
+            "avatar_url",
+            "is_default",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_avatar_url(self, alter_ego: AlterEgo) -> str | None:
+        if not alter_ego.avatar:
+            return None
+        request = self.context.get("request")
+        url = alter_ego.avatar.url
+        return request.build_absolute_uri(url) if request is not None else url
+
+
+class AlterEgoWriteSerializer(serializers.Serializer[None]):
+    """A persona's fields (the avatar is uploaded on the settings page)."""
+
+    name = serializers.CharField(max_length=80)
+    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    is_default = serializers.BooleanField(required=False)

@@ -17,4 +17,10 @@ urlpatterns = [
         views.ProviderKeyTestView.as_view(),
         name="api_provider_key_test",
     ),
+    path("alter-egos/", views.AlterEgoListView.as_view(), name="api_alter_egos"),
+    path(
+        "alter-egos/<uuid:alter_ego_id>/",
+        views.AlterEgoDetailView.as_view(),
+        name="api_alter_ego_detail",
+    ),
 ]

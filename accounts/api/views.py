@@ -1,4 +1,4 @@
-"""REST endpoints for the signed-in user and their API keys."""
+"""REST endpoints for the signed-in user, their API keys and their alter egos."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.api.serializers import (
+    AlterEgoSerializer,
+    AlterEgoWriteSerializer,
     ApiKeyCreatedSerializer,
     ApiKeyCreateSerializer,
     ApiKeySerializer,
@@ -121,3 +123,53 @@ class ProviderKeyTestView(TenantAPIMixin, APIView):
         key = llm_selectors.provider_key_get_for_user(user=request_user(request), key_uuid=key_id)
         result = llm_services.provider_key_test(key=key)
         return Response(ProviderKeyTestSerializer(result).data)
+
+
+class AlterEgoListView(TenantAPIMixin, APIView):
+    @extend_schema(responses=AlterEgoSerializer(many=True), operation_id="alter_egos_list")
+    def get(self, request: Request) -> Response:
+        alter_egos = selectors.alter_ego_list(user=request_user(request))
+        return Response(
+            AlterEgoSerializer(alter_egos, many=True, context={"request": request}).data
+        )
+
+    @extend_schema(
+        request=AlterEgoWriteSerializer,
+        responses={201: AlterEgoSerializer},
+        operation_id="alter_egos_create",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AlterEgoWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        alter_ego = services.alter_ego_create(
+            user=request_user(request), **serializer.validated_data
+        )
+        return Response(
+            AlterEgoSerializer(alter_ego, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AlterEgoDetailView(TenantAPIMixin, APIView):
+    @extend_schema(responses=AlterEgoSerializer, operation_id="alter_egos_retrieve")
+    def get(self, request: Request, alter_ego_id: str) -> Response:
+        alter_ego = selectors.alter_ego_get_for_user(user=request_user(request), uuid=alter_ego_id)
+        return Response(AlterEgoSerializer(alter_ego, context={"request": request}).data)
+
+    @extend_schema(
+        request=AlterEgoWriteSerializer(partial=True),
+        responses=AlterEgoSerializer,
+        operation_id="alter_egos_update",
+    )
+    def patch(self, request: Request, alter_ego_id: str) -> Response:
+        alter_ego = selectors.alter_ego_get_for_user(user=request_user(request), uuid=alter_ego_id)
+        serializer = AlterEgoWriteSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        alter_ego = services.alter_ego_update(alter_ego=alter_ego, **serializer.validated_data)
+        return Response(AlterEgoSerializer(alter_ego, context={"request": request}).data)
+
+    @extend_schema(responses={204: None}, operation_id="alter_egos_destroy")
+    def delete(self, request: Request, alter_ego_id: str) -> Response:
+        alter_ego = selectors.alter_ego_get_for_user(user=request_user(request), uuid=alter_ego_id)
+        services.alter_ego_delete(alter_ego=alter_ego)
+        return Response(status=status.HTTP_204_NO_CONTENT)

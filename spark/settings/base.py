@@ -8,6 +8,7 @@ cache and channel layer, Celery tasks run in-process, console email.
 from typing import Any
 
 import django_stubs_ext
+from django.utils.translation import gettext_lazy as _
 
 from spark.settings.components import BASE_DIR, env
 from spark.settings.components.api import *  # noqa: F403
@@ -119,6 +120,15 @@ SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
 SPARK_DEMO_SEED_ALLOWED = True
 SPARK_DEMO_SEEDERS = [
     "accounts.demo.seed_demo_accounts",
+    "marketplace.demo.seed_demo_prompts",
+]
+
+# --- tools a prompt may enable ----------------------------------------------------------
+# Names and labels only: marketplace validates prompts against these names, and chat
+# registers an implementation under each name (marketplace must not import chat).
+SPARK_TOOL_CHOICES = [
+    ("web_search", _("Web search")),
+    ("generate_image", _("Image generation")),
 ]
 
 # --- i18n --------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from tests.factories.accounts import (
     UserFactory,
     create_user,
 )
+from tests.factories.alter_egos import create_alter_ego, image_upload
+from tests.factories.marketplace import category, create_prompt, demo_model
 
 __all__ = [
     "PASSWORD",
@@ -15,5 +17,10 @@ __all__ = [
     "MembershipFactory",
     "TenantFactory",
     "UserFactory",
+    "category",
+    "create_alter_ego",
+    "create_prompt",
     "create_user",
+    "demo_model",
+    "image_upload",
 ]
