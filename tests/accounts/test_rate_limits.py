@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client, override_settings
 
 from accounts.models import User
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _inside_one_window() -> Iterator[None]:
+    """django-ratelimit counts in fixed windows: keep every request of a test in one."""
+    with time_machine.travel(datetime(2026, 1, 5, 10, 0, 5, tzinfo=UTC), tick=False):
+        yield
 
 LIMITS = {
     "login_ip": "5/m",
