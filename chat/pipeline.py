@@ -62,6 +62,17 @@ class TurnBlocked(Exception):
         self.category = category
 
 
+@dataclass(frozen=True)
+class ExtraUsage:
+    """Model usage a stage caused beside the answer (an evaluator, a tool), for billing."""
+
+    kind: str  # e.g. "evaluator", "tool:generate_image"
+    model_slug: str
+    usage: Usage
+    key_source: str = "platform"
+    reference: str = ""  # what caused it (an event id), for idempotency
+
+
 @dataclass
 class Turn:
     """Everything about one user message on its way through the pipeline."""
@@ -103,6 +114,7 @@ class Turn:
     error_code: str = ""
     error_message: str = ""
     cost_micros: int = 0
+    extra_usage: list[ExtraUsage] = field(default_factory=list)
 
     # plumbing
     events: TurnEvents | None = None

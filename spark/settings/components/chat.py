@@ -10,6 +10,10 @@ SPARK_PIPELINE = [
     "chat.stages.Generate",
 ]
 
+# Records model usage that happens outside a turn (the post-watchdog's evaluator):
+# a dotted path to a callable, provided by billing; empty records nothing.
+SPARK_EXTRA_USAGE_RECORDER = ""
+
 # The model a conversation without a prompt uses (a catalogue slug).
 SPARK_DEFAULT_MODEL = env.str("SPARK_DEFAULT_MODEL", default="demo")
 
