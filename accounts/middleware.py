@@ -26,6 +26,15 @@ def bearer_token(header_value: str | None) -> str | None:
     return None
 
 
+def _user_getter(user: Any) -> Callable[[], Any]:
+    """``request.auser()`` (async views and middleware) must see the key's user too."""
+
+    async def auser() -> Any:
+        return user
+
+    return auser
+
+
 class ApiKeyMiddleware:
     """``Authorization: Bearer spk_...`` authenticates the request as the key's user.
 
@@ -49,6 +58,7 @@ class ApiKeyMiddleware:
             else:
                 request.api_key = api_key  # type: ignore[attr-defined]
                 request.user = api_key.user
+            request.auser = _user_getter(request.user)  # type: ignore[attr-defined]
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)
 

@@ -41,12 +41,27 @@ class Folder(BaseModel):
 
 
 class Conversation(BaseModel):
+    class Source(models.TextChoices):
+        WEB = "web", _("Chat")
+        API = "api", _("API")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        VOICE = "voice", _("Voice")
+
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
     )
     title = models.CharField(_("title"), max_length=200, blank=True)
+    source = models.CharField(
+        _("started from"), max_length=16, choices=Source.choices, default=Source.WEB
+    )
+    system_prompt = models.TextField(
+        _("system prompt"),
+        blank=True,
+        max_length=50_000,
+        help_text=_("For conversations without a prompt; with one, added to its instructions."),
+    )
     folder = models.ForeignKey(
         Folder, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
     )

@@ -31,8 +31,13 @@ def conversation_get_for_user(*, user: Any, uuid: Any) -> Conversation:
 def conversation_list(
     *, user: Any, folder: Folder | None = None, in_folder: bool | None = None
 ) -> QuerySet[Conversation]:
-    """The user's conversations, newest activity first."""
-    qs = Conversation.objects.filter(user=user).select_related("folder", "prompt", "model")
+    """The user's conversations, newest activity first (not those made through the
+    OpenAI-compatible API, which are one call each)."""
+    qs = (
+        Conversation.objects.filter(user=user)
+        .exclude(source=Conversation.Source.API)
+        .select_related("folder", "prompt", "model")
+    )
     if folder is not None:
         qs = qs.filter(folder=folder)
     elif in_folder is False:

@@ -58,6 +58,8 @@ def conversation_create(
     alter_ego: AlterEgo | None = None,
     folder: Folder | None = None,
     title: str = "",
+    source: str = Conversation.Source.WEB,
+    system_prompt: str = "",
 ) -> Conversation:
     if prompt is not None:
         model = prompt_resolve_model(prompt=prompt, requested_slug=model_slug)
@@ -72,6 +74,25 @@ def conversation_create(
         alter_ego=alter_ego,
         folder=folder,
         title=title.strip()[:200],
+        source=source,
+        system_prompt=system_prompt.strip()[:50_000],
+    )
+
+
+@transaction.atomic
+def conversation_seed_history(
+    *, conversation: Conversation, messages: list[tuple[str, str]]
+) -> None:
+    """Record earlier turns a client sends along (the OpenAI-compatible API is stateless)."""
+    Message.objects.bulk_create(
+        Message(
+            tenant_id=conversation.tenant_id,
+            conversation=conversation,
+            role=role,
+            content=content,
+            status=Message.Status.COMPLETE,
+        )
+        for role, content in messages
     )
 
 

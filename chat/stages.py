@@ -94,12 +94,15 @@ class BuildContext:
 
     @staticmethod
     def system_text(turn: Turn) -> str:
+        own = turn.conversation.system_prompt.strip()
         if turn.replace_system is not None:
             parts = [turn.replace_system]
         elif turn.prompt is not None:
             parts = [turn.prompt.system_prompt]
+            if own:
+                parts.append(f"Additional instructions from the user:\n{own}")
         else:
-            parts = [DEFAULT_SYSTEM_PROMPT]
+            parts = [own or DEFAULT_SYSTEM_PROMPT]
         if turn.alter_ego is not None:
             parts.append(alter_ego_describe(turn.alter_ego))
         parts.extend(turn.extra_system)

@@ -7,6 +7,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts import views as account_views
+from chat import openai_api
 from spark.common import views as common_views
 
 urlpatterns = [
@@ -19,6 +20,9 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("marketplace.urls")),
     path("", include("spark.api")),
+    # The OpenAI-compatible API (any OpenAI client, with a Spark API key).
+    path("v1/chat/completions", openai_api.chat_completions, name="openai_chat_completions"),
+    path("v1/models", openai_api.models, name="openai_models"),
 ]
 
 # Uploaded files (avatars) in development; production serves MEDIA_URL from its storage.
