@@ -38,6 +38,8 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Staff must have TOTP set up before the admin console opens.
+SPARK_STAFF_MFA_REQUIRED = env.bool("SPARK_STAFF_MFA_REQUIRED", default=True)
 
 if env.bool("SPARK_S3_STORAGE", default=False):
     STORAGES["default"] = {

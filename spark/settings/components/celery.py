@@ -15,4 +15,11 @@ CELERY_TASK_QUEUES_NAMES = ("default", "watchdog", "media", "billing")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # security: expired Cloudflare blocks are removed; old audit entries are deleted.
+    "security-cloudflare-expire": {
+        "task": "security.tasks.cloudflare_blocks_expire",
+        "schedule": 300.0,
+    },
+    "security-audit-purge": {"task": "security.tasks.audit_purge", "schedule": 24 * 3600.0},
+}
