@@ -6,13 +6,12 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from security import services
 from security.models import Ban, CloudflareBlock
 from tests.fakes.cloudflare import FakeCloudflare
-from tests.security.test_rules import BROWSER_UA
 
 pytestmark = pytest.mark.django_db
 
