@@ -59,7 +59,7 @@ def resolving_to(*addresses: str):  # type: ignore[no-untyped-def]
         "192.168.1.1",
         "169.254.169.254",  # cloud metadata (link-local)
         "100.100.100.200",  # Alibaba metadata (shared address space)
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104 - a target to refuse, not a bind address
         "224.0.0.1",  # multicast
         "255.255.255.255",
         "::1",
