@@ -56,3 +56,27 @@ def stored_file_get_for_user(*, user: Any, file_uuid: uuid_lib.UUID | str) -> St
         return StoredFile.objects.get(owner=user, uuid=file_uuid)
     except (StoredFile.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+FILE_URL_SALT = "spark.security.file-url"
+
+
+def stored_file_for_signed_token(*, token: str, user: Any) -> StoredFile:
+    """The file a signed download link names, if the link is fresh and was made for ``user``.
+
+    Anything else (bad or expired signature, another user's link, another tenant's file,
+    a deleted file) is a 404, so a leaked link tells nobody anything.
+    """
+    from django.conf import settings
+    from django.core import signing
+
+    try:
+        payload = signing.loads(token, salt=FILE_URL_SALT, max_age=settings.SPARK_FILE_URL_MAX_AGE)
+    except signing.BadSignature:
+        raise Http404 from None
+    if not getattr(user, "is_authenticated", False) or payload.get("u") != user.pk:
+        raise Http404
+    try:
+        return StoredFile.objects.get(uuid=payload.get("f"))
+    except (StoredFile.DoesNotExist, ValueError, TypeError, signing.BadSignature):
+        raise Http404 from None

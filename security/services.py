@@ -6,20 +6,29 @@ and the durable history (``Ban``, ``AuditLogEntry``, ``CloudflareBlock``) in ste
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 from datetime import timedelta
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from security import selectors, uploads
 from security.bans import BanStore
 from security.integrations.cloudflare import CloudflareClient, CloudflareError
-from security.models import AuditLogEntry, Ban, CloudflareBlock
+from security.models import AuditLogEntry, Ban, CloudflareBlock, StoredFile
 from spark.common.net import client_ip
+from spark.tenancy.context import tenant_scope
 
 logger = logging.getLogger(__name__)
 
@@ -313,3 +322,89 @@ def cloudflare_blocks_expire(*, client: CloudflareClient | None = None) -> int:
         block.save(update_fields=["status", "removed_at", "updated_at"])
         removed += 1
     return removed
+
+
+# --- stored files (uploads) ------------------------------------------------------------------
+
+FILE_URL_SALT = selectors.FILE_URL_SALT
+
+
+def _read_capped(data: bytes | IO[bytes], limit: int) -> bytes:
+    """The upload's bytes, reading at most one byte past ``limit`` (never the whole of a
+    huge file into memory)."""
+    if isinstance(data, bytes):
+        return data[: limit + 1]
+    if hasattr(data, "seek"):
+        data.seek(0)
+    return bytes(data.read(limit + 1))
+
+
+def storage_key_new(extension: str) -> str:
+    """A generated storage path: three levels of random directories, never user input."""
+    token = secrets.token_hex(16)
+    return f"files/{token[0:2]}/{token[2:4]}/{token[4:6]}/{token}.{extension}"
+
+
+def file_store(
+    *, owner: Any, tenant: Any, kind: str, data: bytes | IO[bytes], name: str = ""
+) -> StoredFile:
+    """Check and store an upload for ``owner`` in ``tenant``; raises ``UploadRefused``.
+
+    The size cap is per kind (SPARK_UPLOAD_MAX_BYTES); the type comes from the bytes
+    and must be one the kind accepts; images are re-encoded under SPARK_UPLOAD_MAX_PIXELS.
+    ``name`` is kept for display only.
+    """
+    if kind not in uploads.KIND_TYPES:
+        raise uploads.UploadRefused(_("Unknown kind of upload."), code="invalid_kind")
+    limit = int(settings.SPARK_UPLOAD_MAX_BYTES[kind])
+    raw = _read_capped(data, limit)
+    if len(raw) > limit:
+        raise uploads.UploadRefused(
+            _("The file is too large (at most %(mb).1f MB).") % {"mb": limit / 1_048_576},
+            code="too_large",
+            status_code=413,
+        )
+    if not raw:
+        raise uploads.UploadRefused(_("The file is empty."), code="empty")
+    sniffed = uploads.sniff(raw)
+    if sniffed.content_type not in uploads.KIND_TYPES[kind]:
+        raise uploads.UploadRefused(
+            _("This type of file is not accepted here."), code="unsupported_type", status_code=415
+        )
+    width = height = None
+    content, content_type, extension = raw, sniffed.content_type, sniffed.extension
+    if kind in uploads.IMAGE_KINDS:
+        image = uploads.reencode_image(raw, max_pixels=settings.SPARK_UPLOAD_MAX_PIXELS)
+        content, content_type, extension = image.data, image.content_type, image.extension
+        width, height = image.width, image.height
+    key = default_storage.save(storage_key_new(extension), ContentFile(content))
+    try:
+        with transaction.atomic(), tenant_scope(tenant):
+            return StoredFile.objects.create(
+                tenant=tenant,
+                owner=owner,
+                kind=kind,
+                storage_key=key,
+                size=len(content),
+                content_type=content_type,
+                sha256=hashlib.sha256(content).hexdigest(),
+                original_name=(name or "").replace("/", "_").replace("\\", "_")[-200:],
+                width=width,
+                height=height,
+            )
+    except Exception:
+        default_storage.delete(key)  # no orphan bytes when the row cannot be written
+        raise
+
+
+def file_delete(*, stored_file: StoredFile) -> None:
+    """Delete the row, then the bytes once the deletion is committed."""
+    key = stored_file.storage_key
+    stored_file.delete()
+    transaction.on_commit(lambda: default_storage.delete(key))
+
+
+def file_signed_url(*, stored_file: StoredFile, user: Any) -> str:
+    """A short-lived download link that opens only for ``user`` (SPARK_FILE_URL_MAX_AGE)."""
+    token = signing.dumps({"f": str(stored_file.uuid), "u": user.pk}, salt=FILE_URL_SALT)
+    return reverse("file_download", kwargs={"token": token})

@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from accounts.models import ApiKey, User
+from security.models import StoredFile
+from security.services import file_signed_url
 from tests.factories import ApiKeyFactory
+from tests.factories.files import stored_png
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,15 @@ def _api_key_snapshot(api_key: ApiKey) -> Any:
     return (api_key.name, api_key.revoked_at)
 
 
+def _stored_file_snapshot(stored: StoredFile) -> Any:
+    from django.core.files.storage import default_storage
+
+    return (
+        StoredFile.objects.filter(pk=stored.pk).values_list("sha256", flat=True).first(),
+        default_storage.exists(stored.storage_key),
+    )
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="api_key",
@@ -47,5 +59,18 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/api-keys/{key.uuid}/revoke/"),
         ],
         snapshot=_api_key_snapshot,
+    ),
+    IsolatedResource(
+        name="stored_file",
+        create=stored_png,
+        endpoints=lambda stored: [
+            Endpoint("GET", f"/api/v1/files/{stored.uuid}/"),
+            Endpoint("GET", f"/api/v1/files/{stored.uuid}/", bearer=True),
+            Endpoint("DELETE", f"/api/v1/files/{stored.uuid}/"),
+            Endpoint("DELETE", f"/api/v1/files/{stored.uuid}/", bearer=True),
+            # The owner's signed download link, tried by someone else.
+            Endpoint("GET", file_signed_url(stored_file=stored, user=stored.owner)),
+        ],
+        snapshot=_stored_file_snapshot,
     ),
 ]

@@ -30,4 +30,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" field: name each choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantKindEnum": "accounts.models.Tenant.Kind",
+        "StoredFileKindEnum": "security.models.StoredFile.Kind",
+    },
 }
