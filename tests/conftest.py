@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Tenant, User
+from security.bans import forget_memo
 from spark.tenancy.context import tenant_scope
 from tests.factories import PASSWORD, TenantFactory, create_user
 
@@ -20,10 +21,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters and cached tenant lookups never leak from one test to the next."""
+    """Rate-limit counters, bans and cached tenant lookups never leak from one test to the
+    next (nor the ban lookups each process remembers)."""
     cache.clear()
+    forget_memo()
     yield
     cache.clear()
+    forget_memo()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.test import Client, RequestFactory, override_settings
@@ -93,11 +94,27 @@ def test_ban_state_is_shared_by_two_app_instances_through_the_cache() -> None:
     instance_a = SecurityFilterMiddleware(_app(), store=BanStore(cache_a))
     instance_b = SecurityFilterMiddleware(_app(), store=BanStore(cache_b))
     factory = RequestFactory()
+    memo = settings.SPARK_FILTER_BAN_MEMO_SECONDS
+    assert 0 < memo <= 5
 
-    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.50")).status_code == 200
-    assert instance_a(factory.get("/.git/config", REMOTE_ADDR="203.0.113.50")).status_code == 403
-    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.50")).status_code == 403
-    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.51")).status_code == 200
+    with time_machine.travel(START, tick=False) as clock:
+        assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.50")).status_code == 200
+        probe = factory.get("/.git/config", REMOTE_ADDR="203.0.113.50")
+        assert instance_a(probe).status_code == 403
+        assert instance_a(factory.get("/", REMOTE_ADDR="203.0.113.50")).status_code == 403
+        # Instance B asked about this client a moment ago; past its memo it sees the ban.
+        clock.shift(memo + 0.01)
+        assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.50")).status_code == 403
+        assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.51")).status_code == 200
+
+
+def test_without_the_memo_a_ban_reaches_other_instances_at_once() -> None:
+    instance_a = SecurityFilterMiddleware(_app(), store=BanStore(_instance_cache(), memo_seconds=0))
+    instance_b = SecurityFilterMiddleware(_app(), store=BanStore(_instance_cache(), memo_seconds=0))
+    factory = RequestFactory()
+    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.53")).status_code == 200
+    assert instance_a(factory.get("/.env", REMOTE_ADDR="203.0.113.53")).status_code == 403
+    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.53")).status_code == 403
 
 
 def test_404_counts_add_up_across_app_instances() -> None:
@@ -107,8 +124,8 @@ def test_404_counts_add_up_across_app_instances() -> None:
     for i in range(5):
         instance_a(factory.get(f"/a{i}", REMOTE_ADDR="203.0.113.52"))
         instance_b(factory.get(f"/b{i}", REMOTE_ADDR="203.0.113.52"))
-    assert Ban.objects.get().ip == "203.0.113.52"
-    assert instance_a(factory.get("/", REMOTE_ADDR="203.0.113.52")).status_code == 403
+    assert Ban.objects.get().ip == "203.0.113.52"  # the 10th 404 (on instance B) banned it
+    assert instance_b(factory.get("/", REMOTE_ADDR="203.0.113.52")).status_code == 403
 
 
 @override_settings(SPARK_TRUSTED_PROXIES=[])

@@ -44,6 +44,9 @@ SPARK_FILTER_GOOD_BOTS = [
 SPARK_BAN_DURATIONS = [
     int(s) for s in env.list("SPARK_BAN_DURATIONS", default=["900", "3600", "86400"])
 ]
+# Each process remembers a ban lookup this long (seconds; 0 = ask the cache every time), so
+# an ordinary request costs no Redis round trip; bans reach other instances within it.
+SPARK_FILTER_BAN_MEMO_SECONDS = env.float("SPARK_FILTER_BAN_MEMO_SECONDS", default=2.0)
 # How long past offences count towards a longer ban.
 SPARK_BAN_MEMORY_SECONDS = env.int("SPARK_BAN_MEMORY_SECONDS", default=30 * 24 * 3600)
 
