@@ -19,7 +19,7 @@ import gc
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import django
 
@@ -71,7 +71,7 @@ def _percentiles(samples: list[float]) -> dict[str, float]:
 
 
 def _time_calls(
-    call: Callable[[HttpRequest], object], requests: list[HttpRequest], rounds: int
+    call: Callable[[HttpRequest], object], requests: Sequence[HttpRequest], rounds: int
 ) -> list[float]:
     """Per-call wall time in microseconds."""
     samples: list[float] = []

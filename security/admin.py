@@ -111,7 +111,7 @@ class BanAdmin(ReadOnlyAdmin):
 class ActiveBanAdmin(BanAdmin):
     """The bans in force now."""
 
-    date_hierarchy = None
+    date_hierarchy = None  # type: ignore[assignment]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Ban]:
         return (

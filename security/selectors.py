@@ -14,11 +14,12 @@ from security.models import AuditLogEntry, Ban, StoredFile
 
 def top_offenders(*, limit: int = 20) -> list[dict[str, Any]]:
     """The IPs banned most often, with their last ban and whether one is in force."""
-    rows = list(
-        Ban.objects.values("ip")
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Ban.objects.values("ip")
         .annotate(bans=Count("id"), last_banned=Max("created_at"), until=Max("expires_at"))
         .order_by("-bans", "-last_banned")[:limit]
-    )
+    ]
     now = timezone.now()
     for row in rows:
         row["active"] = Ban.objects.filter(
@@ -29,21 +30,25 @@ def top_offenders(*, limit: int = 20) -> list[dict[str, Any]]:
 
 def rule_hit_counts(*, limit: int = 50) -> list[dict[str, Any]]:
     """How many bans each instant-block rule caused, most first."""
-    return list(
-        Ban.objects.filter(reason=Ban.Reason.RULE)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Ban.objects.filter(reason=Ban.Reason.RULE)
         .values("category", "pattern")
         .annotate(hits=Count("id"), last_hit=Max("created_at"))
         .order_by("-hits", "category")[:limit]
-    )
+    ]
+    return rows
 
 
 def category_hit_counts() -> list[dict[str, Any]]:
-    return list(
-        Ban.objects.filter(reason=Ban.Reason.RULE)
+    rows: list[dict[str, Any]] = [
+        dict(row)
+        for row in Ban.objects.filter(reason=Ban.Reason.RULE)
         .values("category")
         .annotate(hits=Count("id"))
         .order_by("-hits")
-    )
+    ]
+    return rows
 
 
 def recent_security_events(*, limit: int = 30) -> QuerySet[AuditLogEntry]:

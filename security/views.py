@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.views.decorators.http import require_GET
 
 from security import selectors
@@ -13,7 +19,7 @@ from security.models import StoredFile
 INLINE_TYPES = ("image/", "audio/")
 
 
-def _protect(response: HttpResponse, stored_file: StoredFile) -> HttpResponse:
+def _protect(response: HttpResponseBase, stored_file: StoredFile) -> HttpResponseBase:
     """Uploaded bytes never run as Spark's page: sandboxed, not sniffed, private."""
     disposition = "inline" if stored_file.content_type.startswith(INLINE_TYPES) else "attachment"
     extension = stored_file.storage_key.rsplit(".", 1)[-1]
@@ -26,7 +32,7 @@ def _protect(response: HttpResponse, stored_file: StoredFile) -> HttpResponse:
 
 
 @require_GET
-def file_download(request: HttpRequest, token: str) -> HttpResponse:
+def file_download(request: HttpRequest, token: str) -> HttpResponseBase:
     """Serve a file to the user its link was made for (404 for anyone else)."""
     stored_file = selectors.stored_file_for_signed_token(token=token, user=request.user)
     mode = settings.SPARK_FILE_SERVE_MODE

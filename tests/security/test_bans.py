@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 START = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def _get(client: Client, url: str, ip: str, **extra: str) -> int:
+def _get(client: Client, url: str, ip: str, **extra: Any) -> int:
     return client.get(url, REMOTE_ADDR=ip, HTTP_USER_AGENT=BROWSER_UA, **extra).status_code
 
 

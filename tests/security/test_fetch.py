@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,7 @@ from security.fetch import (
     address_allowed,
     fetch,
 )
-from tests.fakes.http import FakeHTTPServer, FakeResponse
+from tests.fakes.http import FakeHTTPServer, FakeRequest, FakeResponse
 
 
 @pytest.fixture
@@ -147,10 +147,11 @@ def test_a_redirect_to_another_local_port_is_refused(server: FakeHTTPServer) -> 
 
 
 def test_redirects_are_followed_up_to_the_cap(server: FakeHTTPServer) -> None:
+    def hop_to(target: str) -> Callable[[FakeRequest], FakeResponse]:
+        return lambda request: FakeResponse(302, headers={"Location": target})
+
     for hop in range(5):
-        server.route("GET", f"/r{hop}")(
-            lambda r, hop=hop: FakeResponse(302, headers={"Location": f"/r{hop + 1}"})
-        )
+        server.route("GET", f"/r{hop}")(hop_to(f"/r{hop + 1}"))
     server.route("GET", "/r5")(lambda r: FakeResponse(200, b"done"))
     base = f"http://127.0.0.1:{_port(server)}"
     assert fetch(f"{base}/r2", max_redirects=3).content == b"done"
@@ -161,7 +162,8 @@ def test_redirects_are_followed_up_to_the_cap(server: FakeHTTPServer) -> None:
 
 def test_an_oversize_body_is_refused(server: FakeHTTPServer) -> None:
     server.route("GET", "/big")(lambda r: FakeResponse(200, b"x" * 5000))
-    server.route("GET", "/big-chunked")(lambda r: FakeResponse(200, stream=iter([b"y" * 1000] * 5)))
+    chunks = [b"y" * 1000] * 5
+    server.route("GET", "/big-chunked")(lambda r: FakeResponse(200, stream=iter(chunks)))
     base = f"http://127.0.0.1:{_port(server)}"
     with pytest.raises(ResponseTooLarge) as declared:
         fetch(f"{base}/big", max_bytes=4096)

@@ -140,7 +140,7 @@ def test_upload_through_the_api_and_download_through_the_signed_link(user: User)
     assert download["Content-Type"] == "image/png"
     assert download["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in download["Content-Security-Policy"]
-    assert b"".join(download.streaming_content) == _stored_bytes(body["id"])
+    assert b"".join(download.streaming_content) == _stored_bytes(body["id"])  # type: ignore[attr-defined]
 
 
 def _stored_bytes(file_id: str) -> bytes:
