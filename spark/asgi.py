@@ -11,14 +11,16 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from security.asgi import BannedClientAsgiMiddleware  # noqa: E402
 from spark.routing import websocket_urlpatterns  # noqa: E402
 from spark.tenancy.asgi import TenantScopeMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            TenantScopeMiddleware(URLRouter(websocket_urlpatterns))
+        # Banned clients are turned away first, as the request filter does for HTTP.
+        "websocket": BannedClientAsgiMiddleware(
+            AllowedHostsOriginValidator(TenantScopeMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )
