@@ -82,7 +82,7 @@ class BanStore:
     def banned_until(self, ip: str) -> float | None:
         """When the ban of ``ip`` ends (epoch seconds), or None when it is not banned."""
         now = time.time()
-        remembered = self._memo.get(ip)
+        remembered = self._memo.get(ip) if self.memo_seconds > 0 else None
         if remembered is not None and remembered[0] > now:
             until = remembered[1]
             return until if until is not None and until > now else None
