@@ -42,6 +42,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 SPARK_STAFF_MFA_REQUIRED = env.bool("SPARK_STAFF_MFA_REQUIRED", default=True)
 
 if env.bool("SPARK_S3_STORAGE", default=False):
+    # Downloads: a presigned S3 URL (querystring_expire below) after Spark's check.
+    SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="redirect")
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

@@ -19,6 +19,7 @@ from security.ratelimit import (
     user_key,
 )
 from spark.tenancy.context import unscoped
+from tests.conftest import signed_in
 from tests.factories import ApiKeyFactory, create_user
 
 pytestmark = pytest.mark.django_db
@@ -119,3 +120,20 @@ def test_guessing_api_keys_ends_in_a_ban(client: Client, db: None) -> None:
     rejected = AuditLogEntry.objects.filter(action=AuditLogEntry.Action.API_KEY_REJECTED)
     assert rejected.count() == 3
     assert set(rejected.values_list("object_repr", flat=True)) == {"spk_deadbeef"}
+
+
+@override_settings(SPARK_RATE_LIMITS=_limits(mfa_ip="3/10m", reauthenticate_ip="2/10m"))
+def test_second_factor_and_reauthentication_are_limited_per_ip(client: Client, user: User) -> None:
+    codes = [
+        client.post("/accounts/2fa/authenticate/", {"code": "000000"}, REMOTE_ADDR="10.3.0.1")
+        for _ in range(4)
+    ]
+    assert [r.status_code for r in codes][-1] == 429
+    assert all(r.status_code != 429 for r in codes[:3])
+    signed = signed_in(user)
+    again = [
+        signed.post("/accounts/reauthenticate/", {"password": "x"}, REMOTE_ADDR="10.3.0.2")
+        for _ in range(3)
+    ]
+    assert [r.status_code for r in again][-1] == 429
+    assert signed.get("/accounts/2fa/authenticate/", REMOTE_ADDR="10.3.0.9").status_code != 429
