@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from channels.generic.websocket import WebsocketConsumer
+import pytest
+from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 
 from security.asgi import CLOSE_FORBIDDEN, BannedClientAsgiMiddleware
 from security.bans import BanStore
 
+# Channels' consumers close stale database connections around each message.
+pytestmark = pytest.mark.django_db
 
-class Echo(WebsocketConsumer):
-    def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        self.send(text_data=text_data)
+
+class Echo(AsyncWebsocketConsumer):
+    """An async consumer: it touches no database (a sync one closes old connections)."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send(text_data=text_data)
 
 
 def _ban(ip: str) -> None:
