@@ -13,10 +13,13 @@ bodies). ``SPARK_FUZZ_EXAMPLES`` sets the budget per operation and mode: small i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
@@ -25,6 +28,19 @@ from accounts.models import User
 from tests.factories import ApiKeyFactory
 
 EXAMPLES = int(os.environ.get("SPARK_FUZZ_EXAMPLES", "10"))
+
+
+@pytest.fixture
+def keep_test_connection() -> Iterator[None]:
+    """The real WSGI handler closes "old" database connections around each request, which
+    would close the test's transaction on PostgreSQL; Django's own test client turns this
+    off the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +78,9 @@ def _fuzz(
 # ("../", "${jndi:") and generated bad keys count as failed sign-ins, either of which would
 # ban the test client. (The WSGI test client sends no peer address: "0.0.0.0" to Spark.)
 @override_settings(SPARK_FILTER_ALLOWLIST=["0.0.0.0/32", "127.0.0.1"])
-def test_every_operation_answers_within_its_schema_and_never_5xx(user: User) -> None:
+def test_every_operation_answers_within_its_schema_and_never_5xx(
+    user: User, keep_test_connection: None
+) -> None:
     schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     _key, raw = ApiKeyFactory.create(user=user, name="fuzzer")
     headers = {"Authorization": f"Bearer {raw}"}
