@@ -43,7 +43,7 @@ SPARK_STAFF_MFA_REQUIRED = env.bool("SPARK_STAFF_MFA_REQUIRED", default=True)
 
 if env.bool("SPARK_S3_STORAGE", default=False):
     # Downloads: a presigned S3 URL (querystring_expire below) after Spark's check.
-    SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="redirect")
+    SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="") or "redirect"
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

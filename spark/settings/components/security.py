@@ -87,7 +87,7 @@ SPARK_UPLOAD_MAX_PIXELS = env.int("SPARK_UPLOAD_MAX_PIXELS", default=40_000_000)
 SPARK_FILE_URL_MAX_AGE = env.int("SPARK_FILE_URL_MAX_AGE", default=300)
 # How downloads are sent: "django" (streamed by the app) or "x-accel" (nginx serves the
 # file from SPARK_FILE_X_ACCEL_PREFIX after Spark's check).
-SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="django")
+SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="") or "django"
 SPARK_FILE_X_ACCEL_PREFIX = "/protected-files/"
 
 # --- audit log ---------------------------------------------------------------------------
