@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid as uuid_lib
 from typing import Any
 
+from django.conf import settings
+from django.core import signing
 from django.db.models import Count, Max, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -72,9 +74,6 @@ def stored_file_for_signed_token(*, token: str, user: Any) -> StoredFile:
     Anything else (bad or expired signature, another user's link, another tenant's file,
     a deleted file) is a 404, so a leaked link tells nobody anything.
     """
-    from django.conf import settings
-    from django.core import signing
-
     try:
         payload = signing.loads(token, salt=FILE_URL_SALT, max_age=settings.SPARK_FILE_URL_MAX_AGE)
     except signing.BadSignature:
