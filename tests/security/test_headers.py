@@ -49,6 +49,8 @@ def test_spark_pages_carry_a_strict_csp_with_a_fresh_nonce(client: Client) -> No
     assert policy["object-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'"
     assert "'unsafe-inline'" not in policy["script-src"]
+    # Google sign-in posts to Spark, which redirects to Google: form-action must allow it.
+    assert policy["form-action"].split()[:2] == ["'self'", "https://accounts.google.com"]
     assert _nonce(first) and _nonce(first) != _nonce(second)
     assert f'nonce="{_nonce(first)}"' in first.content.decode()
 

@@ -4,6 +4,7 @@ audit retention, headers (CSP, Permissions-Policy) and staff MFA. See docs/secur
 from csp.constants import NONCE, NONE, SELF
 
 from spark.settings.components import env
+from spark.settings.components.auth import GOOGLE_OAUTH_BASE_URL
 
 # --- request filter (security.middleware.SecurityFilterMiddleware, first in MIDDLEWARE) ---
 SPARK_FILTER_ENABLED = env.bool("SPARK_FILTER_ENABLED", default=True)
@@ -99,6 +100,11 @@ SPARK_STAFF_MFA_REQUIRED = env.bool("SPARK_STAFF_MFA_REQUIRED", default=False)
 
 # --- headers: Content-Security-Policy (django-csp 4) and Permissions-Policy -----------------
 _SELF = SELF
+# Browsers apply form-action to the redirect that follows a form POST: signing in with
+# Google and paying through Stripe Checkout post to Spark, which redirects there.
+_FORM_TARGETS = [_SELF, "https://accounts.google.com", "https://checkout.stripe.com"]
+if GOOGLE_OAUTH_BASE_URL:
+    _FORM_TARGETS.append(GOOGLE_OAUTH_BASE_URL.rstrip("/"))
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [_SELF],
@@ -112,7 +118,7 @@ CONTENT_SECURITY_POLICY = {
         "media-src": [_SELF, "blob:"],
         "object-src": [NONE],
         "base-uri": [_SELF],
-        "form-action": [_SELF],
+        "form-action": _FORM_TARGETS,
         "frame-ancestors": [NONE],
         "worker-src": [_SELF, "blob:"],
     },
