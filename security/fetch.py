@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -200,10 +201,12 @@ def fetch(
     timeout: float | None = None,
     max_redirects: int | None = None,
     resolver: Resolver | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> FetchResponse:
     """Fetch ``url`` safely (see the module docstring); raises a ``FetchError`` subclass.
 
     Non-2xx answers are returned, not raised: the caller decides what a 404 means.
+    ``verify`` is for tests that trust a local certificate authority; never turn it off.
     """
     max_bytes = settings.SPARK_FETCH_MAX_BYTES if max_bytes is None else max_bytes
     timeout = settings.SPARK_FETCH_TIMEOUT if timeout is None else timeout
@@ -218,7 +221,7 @@ def fetch(
     redirects: list[str] = []
 
     with httpx.Client(
-        transport=httpx.HTTPTransport(retries=0),
+        transport=httpx.HTTPTransport(retries=0, verify=verify),
         follow_redirects=False,
         trust_env=False,  # never through an environment proxy that would resolve for us
     ) as client:

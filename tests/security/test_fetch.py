@@ -236,3 +236,33 @@ def test_the_check_finds_a_raw_http_call(tmp_path: Path) -> None:
     (tmp_path / "chat" / "integrations").mkdir()
     (tmp_path / "chat" / "integrations" / "vendor.py").write_text("import requests\n")
     assert find_raw_http_calls(tmp_path, packages=["chat"]) == [("chat/previews.py", 4)]
+
+
+def test_https_to_the_pinned_address_keeps_sni_and_checks_the_name(tmp_path: Path) -> None:
+    from tests.fakes.tls import LocalCA
+
+    ca = LocalCA.create()
+    server = FakeHTTPServer()
+    ca.serve_https(server, "media.example.com", tmp_path)
+    server.route("GET", "/cat.png")(lambda r: FakeResponse(200, b"secure meow"))
+    server.start()
+    port = _port(server)
+    try:
+        with override_settings(SPARK_FETCH_ALLOW_LOOPBACK_PORTS=[port]):
+            result = fetch(
+                f"https://media.example.com:{port}/cat.png",
+                resolver=resolving_to("127.0.0.1"),
+                verify=ca.client_context(),
+            )
+            assert result.content == b"secure meow"
+            assert server.requests[0].headers["host"] == f"media.example.com:{port}"
+            # The certificate is checked against the name asked for, not the address.
+            with pytest.raises(ConnectionFailed):
+                fetch(
+                    f"https://other.example.com:{port}/cat.png",
+                    resolver=resolving_to("127.0.0.1"),
+                    verify=ca.client_context(),
+                )
+            assert len(server.requests) == 1
+    finally:
+        server.stop()
