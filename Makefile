@@ -12,12 +12,15 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export LITELLM_OFFLINE_MODE := true
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install run serve migrate seed test test-fast lint typecheck contracts fmt messages static clean
+.PHONY: help install run serve migrate seed test test-fast lint typecheck contracts fmt messages static clean fuzz audit bench
 
 help:
 	@echo "make run     install, migrate, seed the demo and serve http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite (lint, contracts, migrations, pytest)"
 	@echo "make lint    ruff and mypy"
+	@echo "make fuzz    schemathesis against /api/schema/ with a large budget"
+	@echo "make audit   known vulnerabilities in the locked dependencies (pip-audit)"
+	@echo "make bench   benchmarks (bench/)"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -50,6 +53,23 @@ test: install
 	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=spark.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
+
+# The API fuzz test also runs in `make test`, with a small budget (SPARK_FUZZ_EXAMPLES=10).
+FUZZ_EXAMPLES ?= 300
+fuzz: install
+	SPARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SPARK_FUZZ_RANDOM=1 $(VENV)/bin/pytest tests/fuzz -n 0
+
+# pip-audit over the exact locked set (uv.lock). --strict fails when a package could not be
+# checked, so an unreachable vulnerability service never passes as "nothing found".
+AUDIT_SERVICE ?= pypi
+audit: install
+	@mkdir -p var
+	$(UV) export --frozen --format requirements-txt --no-emit-project > var/requirements-audit.txt
+	$(VENV)/bin/pip-audit --strict --disable-pip --progress-spinner off \
+		--vulnerability-service $(AUDIT_SERVICE) -r var/requirements-audit.txt
+
+bench: install
+	DJANGO_SETTINGS_MODULE=spark.settings.test $(PY) -m bench.security_filter
 
 test-fast: install
 	$(VENV)/bin/pytest -x -q

@@ -159,5 +159,5 @@ class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     @admin.action(description=_("Revoke selected keys"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset.filter(revoked_at__isnull=True):
-            services.api_key_revoke(api_key=api_key)
+            services.api_key_revoke(api_key=api_key, actor=request.user, request=request)  # type: ignore[arg-type]
         messages.success(request, _("The selected keys were revoked."))

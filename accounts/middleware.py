@@ -15,6 +15,9 @@ from django.http import HttpRequest, HttpResponse
 
 from accounts.models import ApiKey
 from accounts.services import api_key_authenticate
+from security import services as security_services
+from security.models import AuditLogEntry
+from security.ratelimit import RateLimitExceeded, api_key_key, rate_limit_hit, too_many_requests
 
 BEARER = "bearer "
 
@@ -40,7 +43,9 @@ class ApiKeyMiddleware:
 
     Sets ``request.api_key`` (or None) and ``request.api_key_invalid`` when a bearer
     token was sent but is not an active key. Bearer requests cannot be forged
-    cross-site, so they skip the CSRF check that protects cookie sessions.
+    cross-site, so they skip the CSRF check that protects cookie sessions. Each use of a
+    key counts against its ``api_key`` rate limit; an invalid key counts as a failed
+    sign-in of the client IP (so key guessing ends in a ban).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -55,9 +60,18 @@ class ApiKeyMiddleware:
             if api_key is None:
                 request.api_key_invalid = True  # type: ignore[attr-defined]
                 request.user = AnonymousUser()
+                security_services.auth_failure_record(
+                    request=request,
+                    account=token[:12] if token.startswith("spk_") else "",
+                    kind=AuditLogEntry.Action.API_KEY_REJECTED,
+                )
             else:
                 request.api_key = api_key  # type: ignore[attr-defined]
                 request.user = api_key.user
+                try:
+                    rate_limit_hit(rate="api_key", key=api_key_key(api_key))
+                except RateLimitExceeded as error:
+                    return too_many_requests(request, error)
             request.auser = _user_getter(request.user)  # type: ignore[attr-defined]
             request._dont_enforce_csrf_checks = True  # type: ignore[attr-defined]
         return self.get_response(request)

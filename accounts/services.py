@@ -25,6 +25,8 @@ from sesame.utils import get_query_string
 from accounts import tenancy
 from accounts.avatars import avatar_clean, avatar_delete_on_commit
 from accounts.models import AlterEgo, ApiKey, Membership, Tenant, TenantDomain, User
+from security.models import AuditLogEntry
+from security.services import audit_record
 from spark.common.exceptions import ApplicationError
 from spark.llm import services as llm_services
 from spark.llm.models import KeyMode, UserProviderKey
@@ -97,13 +99,37 @@ def user_create(
 
 
 @transaction.atomic
-def membership_set(*, user: User, tenant: Tenant, role: str = Membership.Role.MEMBER) -> Membership:
-    """Make ``tenant`` the user's home tenant with ``role`` (creating or moving it)."""
+def membership_set(
+    *,
+    user: User,
+    tenant: Tenant,
+    role: str = Membership.Role.MEMBER,
+    actor: User | None = None,
+    request: HttpRequest | None = None,
+) -> Membership:
+    """Make ``tenant`` the user's home tenant with ``role`` (creating or moving it).
+
+    A change of role or tenant of an existing membership is audit-logged.
+    """
     if role not in Membership.Role.values:
         raise ApplicationError(_("Unknown role."), code="invalid_role")
     with unscoped():
+        before = Membership.objects.filter(user=user).values("tenant_id", "role").first()
         membership, _created = Membership.objects.update_or_create(
             user=user, defaults={"tenant": tenant, "role": role}
+        )
+    if before is not None and (before["tenant_id"], before["role"]) != (tenant.pk, role):
+        audit_record(
+            source=AuditLogEntry.Source.APP,
+            action=AuditLogEntry.Action.ROLE_CHANGE,
+            request=request,
+            actor=actor,
+            obj=membership,
+            changes={
+                "user": user.email,
+                "role": [before["role"], role],
+                "tenant": [before["tenant_id"], tenant.pk],
+            },
         )
     transaction.on_commit(lambda: tenancy.forget_user(user.pk))
     return membership
@@ -178,7 +204,7 @@ def _new_raw_key() -> tuple[str, str]:
     return prefix, f"{API_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
 
 
-def api_key_create(*, user: User, name: str) -> CreatedApiKey:
+def api_key_create(*, user: User, name: str, request: HttpRequest | None = None) -> CreatedApiKey:
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the key a name."), code="invalid_name")
@@ -190,13 +216,29 @@ def api_key_create(*, user: User, name: str) -> CreatedApiKey:
         api_key = ApiKey.objects.create(
             tenant=tenant, user=user, name=name, prefix=prefix, key_hash=api_key_hash(raw)
         )
+    audit_record(
+        source=AuditLogEntry.Source.APP,
+        action=AuditLogEntry.Action.API_KEY_CREATE,
+        request=request,
+        actor=user,
+        obj=api_key,
+    )
     return CreatedApiKey(api_key=api_key, raw_key=raw)
 
 
-def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+def api_key_revoke(
+    *, api_key: ApiKey, actor: User | None = None, request: HttpRequest | None = None
+) -> ApiKey:
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at", "updated_at"])
+        audit_record(
+            source=AuditLogEntry.Source.APP,
+            action=AuditLogEntry.Action.API_KEY_REVOKE,
+            request=request,
+            actor=actor,
+            obj=api_key,
+        )
     return api_key
 
 

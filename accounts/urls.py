@@ -1,6 +1,7 @@
 """Account URLs: allauth's, with Spark's rate limits and password gate in front."""
 
 from allauth.account import views as allauth_views
+from allauth.mfa.base import views as mfa_views
 from django.urls import include, path
 
 from accounts import views
@@ -34,6 +35,29 @@ auth_overrides = [
             account_rate="password_reset_account",
         ),
         name="account_reset_password",
+    ),
+    # Pages that take a second factor or a password again: guessable secrets, so limited.
+    path(
+        "reauthenticate/",
+        limit_auth_view(
+            allauth_views.reauthenticate,
+            group="reauthenticate",
+            ip_rate="reauthenticate_ip",
+            account_rate=None,
+        ),
+        name="account_reauthenticate",
+    ),
+    path(
+        "2fa/authenticate/",
+        limit_auth_view(mfa_views.authenticate, group="mfa", ip_rate="mfa_ip", account_rate=None),
+        name="mfa_authenticate",
+    ),
+    path(
+        "2fa/reauthenticate/",
+        limit_auth_view(
+            mfa_views.reauthenticate, group="mfa_reauth", ip_rate="mfa_ip", account_rate=None
+        ),
+        name="mfa_reauthenticate",
     ),
     path("password/change/", views.password_change_gated, name="account_change_password"),
     path("password/set/", views.password_set_gated, name="account_set_password"),

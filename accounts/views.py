@@ -141,7 +141,9 @@ def settings_api_keys(request: HttpRequest) -> HttpResponse:
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            created = services.api_key_create(user=user, name=form.cleaned_data["name"])
+            created = services.api_key_create(
+                user=user, name=form.cleaned_data["name"], request=request
+            )
         except ApplicationError as error:
             form.add_error("name", error.message)
         else:
@@ -158,7 +160,7 @@ def settings_api_keys(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_api_key_revoke(request: HttpRequest, key_uuid: str) -> HttpResponse:
     api_key = selectors.api_key_get_for_user(user=request.user, key_uuid=key_uuid)  # type: ignore[arg-type]
-    services.api_key_revoke(api_key=api_key)
+    services.api_key_revoke(api_key=api_key, actor=request.user, request=request)  # type: ignore[arg-type]
     messages.success(request, _("The key “%(name)s” was revoked.") % {"name": api_key.name})
     return redirect("settings_api_keys")
 

@@ -139,13 +139,13 @@ def main() -> None:
     options = parser.parse_args()
     started = time.perf_counter()
     lean, litellm = asyncio.run(run(options.quick))
-    print(f"{'adapter':38} {'CPU/answer':>11} {'CPU/chunk':>10} {'streams/s':>10}")  # noqa: T201
+    print(f"{'adapter':38} {'CPU/answer':>11} {'CPU/chunk':>10} {'streams/s':>10}")
     for result in (lean, litellm):
-        print(  # noqa: T201
+        print(
             f"{result.name:38} {result.cpu_per_answer_ms:8.2f} ms {result.cpu_per_chunk_us:7.1f} µs"
             f" {result.streams_per_second:10.1f}"
         )
-    print(  # noqa: T201
+    print(
         f"litellm / lean: {litellm.cpu_per_chunk_us / lean.cpu_per_chunk_us:.1f}x CPU per chunk, "
         f"lean sustains {lean.streams_per_second / litellm.streams_per_second:.1f}x the streams/s "
         f"({WORDS}-token answers, 50 in flight; {time.perf_counter() - started:.0f} s)"

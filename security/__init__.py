@@ -1,2 +1,2 @@
-"""Security: the audit log and the audited admin console (request filter, bans, SSRF-safe
-fetching and uploads arrive with the security layer)."""
+"""Security: the request filter and bans, rate-limit policy, SSRF-safe fetching, safe
+uploads, the audit log and the audited admin console. See docs/security.md."""

@@ -2,7 +2,9 @@
 
 Every ModelAdmin registered on this site (Spark's and third-party ones alike) is wrapped
 with ``AuditedModelAdminMixin``, so every add, change, delete and action done in the
-admin lands in the audit log with who, what, when and from which IP.
+admin lands in the audit log with who, what, when and from which IP. With
+``SPARK_STAFF_MFA_REQUIRED`` on, staff without an authenticator app (TOTP) are sent to set
+one up before any console page opens.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from security import selectors
 from security.models import AuditLogEntry
 from security.services import audit_record
 from spark.tenancy.context import unscoped
@@ -108,10 +113,48 @@ class SparkAdminSite(admin.AdminSite):
 
         @wraps(protected)
         def unscoped_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+            if self.needs_mfa_setup(request):
+                setup = reverse("mfa_activate_totp")
+                return HttpResponseRedirect(
+                    f"{setup}?{urlencode({'next': request.get_full_path()})}"
+                )
             with unscoped():
                 return protected(request, *args, **kwargs)
 
         return unscoped_view
+
+    def needs_mfa_setup(self, request: HttpRequest) -> bool:
+        """Staff must have TOTP before the console opens, when SPARK_STAFF_MFA_REQUIRED."""
+        user = request.user
+        if not settings.SPARK_STAFF_MFA_REQUIRED or not user.is_authenticated:
+            return False
+        if not user.is_staff:
+            return False
+        return not Authenticator.objects.filter(
+            user_id=user.pk, type=Authenticator.Type.TOTP
+        ).exists()
+
+    def get_urls(self) -> list[URLResolver | URLPattern]:
+        extra: list[URLResolver | URLPattern] = [
+            path(
+                "security-overview/",
+                self.admin_view(self.security_overview),
+                name="security_overview",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def security_overview(self, request: HttpRequest) -> HttpResponse:
+        """Top offenders, rule hit counts and recent security events on one page."""
+        context = {
+            **self.each_context(request),
+            "title": _("Security overview"),
+            "offenders": selectors.top_offenders(),
+            "categories": selectors.category_hit_counts(),
+            "rules": selectors.rule_hit_counts(),
+            "events": selectors.recent_security_events(),
+        }
+        return render(request, "admin/security/overview.html", context)
 
     def login(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
         """One sign-in for everything: allauth's (rate limits, MFA), then back here."""

@@ -13,14 +13,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from accounts.middleware import ApiKeyAsgiMiddleware  # noqa: E402
+from security.asgi import BannedClientAsgiMiddleware  # noqa: E402
 from spark.routing import websocket_urlpatterns  # noqa: E402
 from spark.tenancy.asgi import TenantScopeMiddleware  # noqa: E402
 
-# Browsers authenticate with the session cookie, integrations with a bearer API key;
-# then the connection's tenant is resolved and kept active for the consumer.
-websocket_application = AllowedHostsOriginValidator(
-    AuthMiddlewareStack(
-        ApiKeyAsgiMiddleware(TenantScopeMiddleware(URLRouter(websocket_urlpatterns)))
+# Banned clients are turned away first, as the request filter does for HTTP; then browsers
+# authenticate with the session cookie, integrations with a bearer API key, and the
+# connection's tenant is resolved and kept active for the consumer.
+websocket_application = BannedClientAsgiMiddleware(
+    AllowedHostsOriginValidator(
+        AuthMiddlewareStack(
+            ApiKeyAsgiMiddleware(TenantScopeMiddleware(URLRouter(websocket_urlpatterns)))
+        )
     )
 )
 

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Membership, Tenant, User
+from security.bans import forget_memo
 from spark.llm.health import health_board
 from spark.tenancy.context import tenant_scope
 from tests.factories import PASSWORD, TenantFactory, create_user
@@ -29,12 +30,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rate-limit counters, cached tenant lookups and key health never leak from one test to
-    the next."""
+    """Rate-limit counters, bans, cached tenant lookups and key health never leak from one
+    test to the next (nor the ban lookups each process remembers)."""
     cache.clear()
+    forget_memo()
     health_board.reset_local()
     yield
     cache.clear()
+    forget_memo()
     health_board.reset_local()
 
 

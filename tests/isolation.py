@@ -14,8 +14,11 @@ from typing import Any
 from accounts import services as account_services
 from accounts.models import AlterEgo, ApiKey, User
 from marketplace.models import Prompt
+from security.models import StoredFile
+from security.services import file_signed_url
 from spark.llm.models import UserProviderKey
 from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
+from tests.factories.files import stored_png
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
         return None
     alter_ego.refresh_from_db()
     return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
+
+
+def _stored_file_snapshot(stored: StoredFile) -> Any:
+    from django.core.files.storage import default_storage
+
+    return (
+        StoredFile.objects.filter(pk=stored.pk).values_list("sha256", flat=True).first(),
+        default_storage.exists(stored.storage_key),
+    )
 
 
 RESOURCES: list[IsolatedResource] = [
@@ -115,5 +127,18 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
         ],
         snapshot=_alter_ego_snapshot,
+    ),
+    IsolatedResource(
+        name="stored_file",
+        create=stored_png,
+        endpoints=lambda stored: [
+            Endpoint("GET", f"/api/v1/files/{stored.uuid}/"),
+            Endpoint("GET", f"/api/v1/files/{stored.uuid}/", bearer=True),
+            Endpoint("DELETE", f"/api/v1/files/{stored.uuid}/"),
+            Endpoint("DELETE", f"/api/v1/files/{stored.uuid}/", bearer=True),
+            # The owner's signed download link, tried by someone else.
+            Endpoint("GET", file_signed_url(stored_file=stored, user=stored.owner)),
+        ],
+        snapshot=_stored_file_snapshot,
     ),
 ]

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import AlterEgo, ApiKey, Tenant, User
+from spark.common import api_fields as strict
 from spark.llm.models import ByokProvider, UserProviderKey
 
 
@@ -49,7 +50,7 @@ class ApiKeySerializer(serializers.ModelSerializer[ApiKey]):
 
 
 class ApiKeyCreateSerializer(serializers.Serializer[None]):
-    name = serializers.CharField(max_length=100)
+    name = strict.CharField(max_length=100)
 
 
 class ApiKeyCreatedSerializer(ApiKeySerializer):
@@ -84,9 +85,9 @@ class ProviderKeySerializer(serializers.ModelSerializer[UserProviderKey]):
 
 class ProviderKeyCreateSerializer(serializers.Serializer[None]):
     provider = serializers.ChoiceField(choices=ByokProvider.choices)
-    key = serializers.CharField(max_length=500, write_only=True, trim_whitespace=True)
+    key = strict.CharField(max_length=500, write_only=True, trim_whitespace=True)
     # "label" is also an attribute of DRF's Field in the type stubs; the API field is meant.
-    label = serializers.CharField(  # type: ignore[assignment]
+    label = strict.CharField(  # type: ignore[assignment]
         max_length=100, required=False, allow_blank=True, default=""
     )
 
@@ -127,6 +128,6 @@ class AlterEgoSerializer(serializers.ModelSerializer[AlterEgo]):
 class AlterEgoWriteSerializer(serializers.Serializer[None]):
     """A persona's fields (the avatar is uploaded on the settings page)."""
 
-    name = serializers.CharField(max_length=80)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    is_default = serializers.BooleanField(required=False)
+    name = strict.CharField(max_length=80)
+    description = strict.CharField(max_length=2000, required=False, allow_blank=True)
+    is_default = strict.BooleanField(required=False)

@@ -21,6 +21,7 @@ from accounts.api.serializers import (
     ProviderKeyTestSerializer,
 )
 from accounts.models import User
+from security.ratelimit import throttle
 from spark.llm import selectors as llm_selectors, services as llm_services
 from spark.tenancy.api import TenantAPIMixin
 
@@ -42,6 +43,8 @@ class MeView(TenantAPIMixin, APIView):
 
 
 class ApiKeyListView(TenantAPIMixin, APIView):
+    throttle_classes = [throttle("api_key_create", key="user", methods=("POST",))]
+
     @extend_schema(responses=ApiKeySerializer(many=True), operation_id="api_keys_list")
     def get(self, request: Request) -> Response:
         keys = selectors.api_key_list(user=request_user(request))
@@ -58,6 +61,7 @@ class ApiKeyListView(TenantAPIMixin, APIView):
         created = services.api_key_create(
             user=request_user(request),
             name=serializer.validated_data["name"],
+            request=request._request,
         )
         created.api_key.key = created.raw_key  # type: ignore[attr-defined]
         return Response(
@@ -74,7 +78,9 @@ class ApiKeyDetailView(TenantAPIMixin, APIView):
     @extend_schema(responses={204: None}, operation_id="api_keys_revoke")
     def delete(self, request: Request, key_id: str) -> Response:
         api_key = selectors.api_key_get_for_user(user=request_user(request), key_uuid=key_id)
-        services.api_key_revoke(api_key=api_key)
+        services.api_key_revoke(
+            api_key=api_key, actor=request_user(request), request=request._request
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from marketplace import selectors
 from marketplace.models import Category, Prompt
+from spark.common import api_fields as strict
 from spark.llm.models import MICROS_PER_USD, LLMModel
 
 
@@ -170,10 +171,10 @@ class PromptDetailSerializer(PromptListSerializer):
 class PromptWriteSerializer(serializers.Serializer[Prompt]):
     """A prompt's fields for its owner (the avatar is uploaded on the creator page)."""
 
-    name = serializers.CharField(max_length=120)
-    slug = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    system_prompt = serializers.CharField(max_length=50_000)
+    name = strict.CharField(max_length=120)
+    slug = strict.CharField(max_length=120, required=False, allow_blank=True)
+    description = strict.CharField(max_length=2000, required=False, allow_blank=True)
+    system_prompt = strict.CharField(max_length=50_000)
     default_model = serializers.SlugRelatedField(slug_field="slug", queryset=LLMModel.objects.all())
     allowed_models = serializers.SlugRelatedField(
         slug_field="slug", queryset=LLMModel.objects.all(), many=True, required=False
@@ -181,12 +182,12 @@ class PromptWriteSerializer(serializers.Serializer[Prompt]):
     forced_model = serializers.SlugRelatedField(
         slug_field="slug", queryset=LLMModel.objects.all(), required=False, allow_null=True
     )
-    hide_model_name = serializers.BooleanField(required=False)
+    hide_model_name = strict.BooleanField(required=False)
     visibility = serializers.ChoiceField(choices=Prompt.Visibility.choices, required=False)
-    enabled_tools = serializers.ListField(child=serializers.CharField(), required=False)
+    enabled_tools = serializers.ListField(child=strict.CharField(), required=False)
     category = serializers.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
     starter_messages = serializers.ListField(
-        child=serializers.CharField(allow_blank=True), required=False
+        child=strict.CharField(allow_blank=True), required=False
     )

@@ -7,7 +7,6 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,12 +20,12 @@ from marketplace.api.serializers import (
     PromptWriteSerializer,
 )
 from marketplace.models import Prompt
+from spark.common.pagination import StrictPageNumberPagination
 from spark.tenancy.api import TenantAPIMixin
 
 
-class CatalogPagination(PageNumberPagination):
+class CatalogPagination(StrictPageNumberPagination):
     page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 100
 
 

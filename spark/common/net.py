@@ -4,6 +4,8 @@ Every part of Spark that needs the client IP (rate limits, audit log, bans) call
 ``client_ip``. ``X-Forwarded-For`` is read right to left, skipping hops that are trusted
 proxies (``SPARK_TRUSTED_PROXIES``); the first untrusted hop is the client. A request
 whose peer is not a trusted proxy is answered by its peer address, whatever it claims.
+Behind Cloudflare (``SPARK_CLOUDFLARE_ENABLED``), ``CF-Connecting-IP`` names the client,
+again only when the peer is a trusted proxy.
 """
 
 from __future__ import annotations
@@ -47,13 +49,26 @@ def is_trusted_proxy(address: IPAddress, proxies: tuple[str, ...] | None = None)
 
 
 def resolve_client_ip(
-    peer: str, forwarded_for: str | None, proxies: tuple[str, ...] | None = None
+    peer: str,
+    forwarded_for: str | None,
+    proxies: tuple[str, ...] | None = None,
+    cf_connecting_ip: str | None = None,
 ) -> str:
-    """The client address given the socket peer and an X-Forwarded-For header value."""
+    """The client address given the socket peer and its forwarding headers.
+
+    ``cf_connecting_ip`` is passed only when Cloudflare is enabled; it wins over
+    X-Forwarded-For, and like it, only from a trusted peer.
+    """
     peer_address = _parse(peer or "")
     if peer_address is None:
         return "0.0.0.0"  # noqa: S104 - "unknown client", not a bind address
-    if not forwarded_for or not is_trusted_proxy(peer_address, proxies):
+    if not (forwarded_for or cf_connecting_ip) or not is_trusted_proxy(peer_address, proxies):
+        return str(peer_address)
+    if cf_connecting_ip:
+        cf_address = _parse(cf_connecting_ip)
+        if cf_address is not None:
+            return str(cf_address)
+    if not forwarded_for:
         return str(peer_address)
     client = peer_address
     for hop in reversed(forwarded_for.split(",")):
@@ -71,8 +86,11 @@ def client_ip(request: HttpRequest) -> str:
     cached = getattr(request, "_spark_client_ip", None)
     if cached is not None:
         return str(cached)
+    cf = request.META.get("HTTP_CF_CONNECTING_IP") if settings.SPARK_CLOUDFLARE_ENABLED else None
     ip = resolve_client_ip(
-        request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR")
+        request.META.get("REMOTE_ADDR", ""),
+        request.META.get("HTTP_X_FORWARDED_FOR"),
+        cf_connecting_ip=cf,
     )
     request._spark_client_ip = ip  # type: ignore[attr-defined]
     return ip
@@ -82,11 +100,13 @@ def client_ip_from_scope(scope: dict[str, object]) -> str:
     """The client IP of an ASGI (WebSocket) connection scope."""
     client = scope.get("client")
     peer = str(client[0]) if isinstance(client, (list, tuple)) and client else ""
-    forwarded = None
+    forwarded = cf = None
     for name, value in scope.get("headers", []):  # type: ignore[attr-defined]
         if name == b"x-forwarded-for":
             forwarded = value.decode("latin-1")
-    return resolve_client_ip(peer, forwarded)
+        elif name == b"cf-connecting-ip" and settings.SPARK_CLOUDFLARE_ENABLED:
+            cf = value.decode("latin-1")
+    return resolve_client_ip(peer, forwarded, cf_connecting_ip=cf)
 
 
 def client_ip_for_ratelimit(request: HttpRequest) -> str:

@@ -20,6 +20,7 @@ from spark.settings.components.email import *  # noqa: F403
 from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
+from spark.settings.components.security import *  # noqa: F403
 
 # Lets annotated generics such as admin.ModelAdmin[Model] work at run time.
 django_stubs_ext.monkeypatch()
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "sesame",
+    "csp",
     # Spark, in layer order (ARCHITECTURE.md section 2).
     "spark.common",
     "spark.tenancy",
@@ -71,7 +73,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: blocks probes and banned clients before any other work (docs/security.md).
+    "security.middleware.SecurityFilterMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

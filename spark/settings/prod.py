@@ -44,8 +44,12 @@ SESSION_COOKIE_NAME = "__Host-sessionid"
 CSRF_COOKIE_NAME = "__Host-csrftoken"
 LANGUAGE_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Staff must have TOTP set up before the admin console opens.
+SPARK_STAFF_MFA_REQUIRED = env.bool("SPARK_STAFF_MFA_REQUIRED", default=True)
 
 if env.bool("SPARK_S3_STORAGE", default=False):
+    # Downloads: a presigned S3 URL (querystring_expire below) after Spark's check.
+    SPARK_FILE_SERVE_MODE = env.str("SPARK_FILE_SERVE_MODE", default="") or "redirect"
     STORAGES["default"] = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,13 +28,18 @@ class FakeRequest:
 
 
 class FakeResponse:
+    """A canned answer. ``stream`` (an iterable of byte chunks) is sent chunked, each chunk
+    flushed as the iterable yields it, for slow or endless bodies."""
+
     def __init__(
         self,
         status: int = 200,
         body: bytes | str | dict[str, Any] | list[Any] = b"",
         headers: dict[str, str] | None = None,
+        stream: Iterable[bytes] | None = None,
     ) -> None:
         self.status = status
+        self.stream = stream
         self.headers = dict(headers or {})
         if isinstance(body, (dict, list)):
             self.body = json.dumps(body).encode()
@@ -67,6 +72,17 @@ class FakeHTTPServer:
                 self.send_response(response.status)
                 for name, value in response.headers.items():
                     self.send_header(name, value)
+                if response.stream is not None:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    self.end_headers()
+                    try:
+                        for chunk in response.stream:
+                            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                            self.wfile.flush()
+                        self.wfile.write(b"0\r\n\r\n")
+                    except (BrokenPipeError, ConnectionResetError):
+                        return  # the client hung up (as a capped reader does)
+                    return
                 self.send_header("Content-Length", str(len(response.body)))
                 self.end_headers()
                 self.wfile.write(response.body)

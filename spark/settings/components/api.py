@@ -30,4 +30,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "spark.common.openapi.document_error_responses",
+    ],
+    # Several models have a "kind" field: name each choice set.
+    "ENUM_NAME_OVERRIDES": {
+        "TenantKindEnum": "accounts.models.Tenant.Kind",
+        "StoredFileKindEnum": "security.models.StoredFile.Kind",
+    },
 }

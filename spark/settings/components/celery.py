@@ -20,4 +20,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "chat.tasks.sweep_stuck_streams",
         "schedule": 60.0,
     },
+    # security: expired Cloudflare blocks are removed; old audit entries are deleted.
+    "security-cloudflare-expire": {
+        "task": "security.tasks.cloudflare_blocks_expire",
+        "schedule": 300.0,
+    },
+    "security-audit-purge": {"task": "security.tasks.audit_purge", "schedule": 24 * 3600.0},
 }

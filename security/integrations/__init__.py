@@ -1,0 +1,1 @@
+"""Clients of third-party services the security layer talks to (fixed, configured URLs)."""
