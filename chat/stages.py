@@ -14,8 +14,9 @@ from accounts.personas import alter_ego_describe
 from accounts.selectors import key_context_for_user
 from chat import selectors, services
 from chat.models import Message
-from chat.pipeline import CallNext, Turn
+from chat.pipeline import CallNext, Turn, TurnRefused
 from chat.tools import ToolContext, tool_spec, tools_for
+from security.ratelimit import RateLimitExceeded, rate_limit_hit, tenant_key, user_key
 from spark.common.asyncdb import db
 from spark.llm.client import get_gateway
 from spark.llm.errors import LLMError
@@ -37,10 +38,22 @@ logger = logging.getLogger(__name__)
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer in the language of the user."
 
 
+def limit_sending(turn: Turn) -> None:
+    """Per-user and per-tenant send rates (SPARK_RATE_LIMITS), on every channel."""
+    try:
+        rate_limit_hit(rate="send_user", key=user_key(turn.user))
+        rate_limit_hit(rate="send_tenant", key=tenant_key(turn.tenant))
+    except RateLimitExceeded as error:
+        raise TurnRefused(
+            error.message, code="rate_limited", status=429, details=error.details
+        ) from error
+
+
 class AccessGate:
-    """Tenant, entitlement and conversation lock; then records the user's message."""
+    """Send rates, tenant, entitlement and conversation lock; then records the message."""
 
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
+        await db(limit_sending)(turn)
         turn.key_context = key_context_for_user(user=turn.user)
         await db(services.turn_admit)(turn=turn)
         assert turn.user_message is not None and turn.assistant_message is not None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from channels.db import database_sync_to_async as sync_to_async
+from django.conf import settings
 from django.test import override_settings
 
 from accounts.models import Tenant, User
@@ -242,3 +245,21 @@ async def test_resume_of_another_conversations_message_is_not_found(
     await send(communicator, {"type": "stream.resume", "message_id": answer_id, "after_seq": 0})
     error = await receive(communicator)
     assert (error["type"], error["code"]) == ("error", "not_found")
+
+
+@override_settings(SPARK_RATE_LIMITS={**settings.SPARK_RATE_LIMITS, "send_user": "2/h"})
+async def test_sending_faster_than_the_rate_limit_is_refused_without_writing(
+    chat_socket: Any,
+) -> None:
+    communicator, conversation = chat_socket
+    # django-ratelimit counts in fixed windows: run this test at the start of one.
+    with time_machine.travel(datetime(2026, 1, 5, 10, 0, 5, tzinfo=UTC), tick=True):
+        for client_id in ("a", "b"):
+            await send(communicator, send_frame(client_id=client_id))
+            await receive_until(communicator, is_terminal)
+        await send(communicator, send_frame(client_id="c"))
+        error = await receive_until(communicator, lambda f: f["type"] == "error")
+    assert (error[-1]["code"], error[-1]["client_id"]) == ("rate_limited", "c")
+    assert error[-1]["details"]["retry_after"] > 0
+    with unscoped():
+        assert await Message.objects.filter(conversation_id=conversation.pk).acount() == 4
