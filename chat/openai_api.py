@@ -3,9 +3,11 @@
 Any OpenAI client talks to Spark with a Spark API key. The model is a catalogue model
 (``openai-gpt-4o``, ``demo`` ...) or ``prompt:<slug>`` — chatting with a marketplace
 prompt. Each call is a conversation of its own (``source=api``, hidden from the chat
-sidebar) and runs through the same send pipeline as the browser, so supervision and
-billing apply to it. Errors carry both Spark's ``{"code", "message"}`` and OpenAI's
-``{"error": {...}}`` shapes, so OpenAI SDKs raise readable exceptions.
+sidebar), named in the ``X-Spark-Conversation`` response header; a client that sends
+that header back continues the conversation (Spark keeps its history, so only the last
+user message is used). Calls run through the same send pipeline as the browser, so
+supervision and billing apply to them. Errors carry both Spark's ``{"code", "message"}``
+and OpenAI's ``{"error": {...}}`` shapes, so OpenAI SDKs raise readable exceptions.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from chat import services
 from chat.models import Conversation
 from chat.pipeline import Turn
 from chat.runner import TurnOutcome, turn_start
+from chat.selectors import conversation_get_for_user
 from chat.streams import TERMINAL, ConversationEvents
 from marketplace.models import Prompt
 from marketplace.selectors import prompt_catalog, prompt_chat_key, prompt_get_for_chat
@@ -162,6 +165,21 @@ def _resolve(user: User, tenant: Tenant, name: str) -> tuple[Prompt | None, str 
     return None, model.slug
 
 
+CONVERSATION_HEADER = "X-Spark-Conversation"
+
+
+def continue_conversation(user: User, conversation_uuid: str) -> Conversation:
+    """An earlier API conversation of this user (its history is Spark's, not the client's)."""
+    try:
+        return conversation_get_for_user(user=user, uuid=conversation_uuid)
+    except Http404:
+        raise ApplicationError(
+            _("No conversation %(id)s.") % {"id": conversation_uuid[:40]},
+            code="conversation_not_found",
+            status_code=404,
+        ) from None
+
+
 def open_conversation(user: User, tenant: Tenant, request: CompletionRequest) -> Conversation:
     prompt, model_slug = _resolve(user, tenant, request.model)
     conversation = services.conversation_create(
@@ -207,8 +225,12 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         return error_response(400, error.code, error.message, error.param)
     user: User = request.user  # type: ignore[assignment]
     tenant: Tenant = request.tenant  # type: ignore[attr-defined]
+    continued = request.headers.get(CONVERSATION_HEADER, "").strip()
     try:
-        conversation = await db(open_conversation)(user, tenant, parsed)
+        if continued:
+            conversation = await db(continue_conversation)(user, continued)
+        else:
+            conversation = await db(open_conversation)(user, tenant, parsed)
     except ApplicationError as error:
         return error_response(error.status_code, error.code, error.message, "model")
     turn = Turn(
@@ -220,17 +242,20 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         client_id=uuid.uuid4().hex,
         client_ip=client_ip(request),
     )
+    response = await _answer(turn, parsed)
+    response[CONVERSATION_HEADER] = str(conversation.uuid)
+    return response
+
+
+async def _answer(turn: Turn, parsed: CompletionRequest) -> HttpResponseBase:
     if parsed.stream:
         return await _stream(turn, parsed)
     outcome = await turn_start(turn)
-    if outcome.status in ("refused", "blocked") or (
-        outcome.status == "failed" and not turn.text_out
-    ):
-        return (
-            _refusal(outcome)
-            if outcome.code
-            else error_response(502, turn.error_code or "provider_error", turn.error_message)
-        )
+    if outcome.code:  # refused, blocked, or an internal error
+        return _refusal(outcome)
+    if outcome.status in ("failed", "interrupted"):
+        # The partial answer is kept in the conversation; the client is told it failed.
+        return error_response(502, turn.error_code or "provider_error", turn.error_message)
     body = {
         "id": f"chatcmpl-{turn.assistant_id}",
         "object": "chat.completion",

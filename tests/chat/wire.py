@@ -15,12 +15,12 @@ async def send(communicator: WebsocketCommunicator, frame: Frame | str) -> None:
     await communicator.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
 
-async def receive(communicator: WebsocketCommunicator, timeout: float = 5) -> Frame:
+async def receive(communicator: WebsocketCommunicator, timeout: float = 30) -> Frame:
     return json.loads(await communicator.receive_from(timeout=timeout))  # type: ignore[no-any-return]
 
 
 async def receive_until(
-    communicator: WebsocketCommunicator, done: Callable[[Frame], bool], timeout: float = 10
+    communicator: WebsocketCommunicator, done: Callable[[Frame], bool], timeout: float = 30
 ) -> list[Frame]:
     """Frames up to and including the first one for which ``done`` is true."""
     frames = []
