@@ -45,7 +45,7 @@ class Result:
 
 
 def start_fake() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "-m", "tests.fakes.serve", "openai", "--words", str(WORDS)],
         cwd=ROOT,
         stdin=subprocess.PIPE,

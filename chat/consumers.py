@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import Http404
 
@@ -49,6 +50,19 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
         self.following: dict[str, int] = {}
         self.group = conversation_group(self.conversation.uuid)
         await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its database housekeeping before every message.
+
+        Channels closes stale database connections before each handler, on the one
+        thread-sensitive worker thread: with every streamed frame of every socket going
+        through it, that thread becomes the bottleneck. This consumer's ORM calls go
+        through ``spark.common.asyncdb.db``, which does that housekeeping itself.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "group", None):

@@ -3,8 +3,9 @@
 Deltas are coalesced: the pump gathers the text that arrives within
 ``SPARK_DELTA_FLUSH_MS`` into one ``delta`` frame, so a fast model costs a frame every
 few milliseconds rather than one per token, and the provider is read without waiting
-for the channel layer. Every event about a message carries a ``seq`` (1, 2, 3 …) so a
-client that reconnects can resume after the last one it saw.
+for the channel layer. An answer's first words are sent at once. Every event about a
+message carries a ``seq`` (1, 2, 3 …) so a client that reconnects can resume after the
+last one it saw.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ class TurnEvents:
 
     # --- the pump ------------------------------------------------------------------------
 
+    def _started(self, message_id: str) -> bool:
+        state = self._messages.get(message_id)
+        return state is not None and state.seq > 0
+
     def _state(self, message_id: str) -> _MessageState:
         state = self._messages.get(message_id)
         if state is None:
@@ -104,6 +109,8 @@ class TurnEvents:
         while True:
             item = await self._queue.get()
             deadline = time.monotonic() + self.flush_interval
+            if isinstance(item, tuple) and item[0] is not _FLUSH and not self._started(item[0]):
+                deadline = 0.0  # an answer's first words go out at once (time to first token)
             stop = False
             waiters: list[asyncio.Future[None]] = []
             while True:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -277,12 +277,6 @@ def turn_admit(*, turn: Turn) -> None:
         raise _refuse(
             _("An answer is still being written. Wait for it or stop it first."), "busy", 409
         )
-    if (
-        turn.client_id
-        and Message.objects.filter(conversation=conversation, client_id=turn.client_id).exists()
-    ):
-        raise _refuse(_("This message was already sent."), "duplicate_message", 409)
-
     now = timezone.now()
     if turn.regenerate is not None:
         user_message = turn.regenerate
@@ -294,14 +288,18 @@ def turn_admit(*, turn: Turn) -> None:
             Message.objects.filter(
                 conversation=conversation, created_at__gte=turn.edit_of.created_at
             ).update(superseded=True)
-        user_message = Message.objects.create(
-            tenant=turn.tenant,
-            conversation=conversation,
-            role=Message.Role.USER,
-            content=turn.text,
-            client_id=turn.client_id,
-            attachments=turn.attachments,
-        )
+        try:
+            with transaction.atomic():  # a savepoint: the constraint may refuse the row
+                user_message = Message.objects.create(
+                    tenant=turn.tenant,
+                    conversation=conversation,
+                    role=Message.Role.USER,
+                    content=turn.text,
+                    client_id=turn.client_id,
+                    attachments=turn.attachments,
+                )
+        except IntegrityError:  # chat_message_client_id_once
+            raise _refuse(_("This message was already sent."), "duplicate_message", 409) from None
     model = turn.model
     assert model is not None
     label = (

@@ -53,9 +53,8 @@ class AccessGate:
     """Send rates, tenant, entitlement and conversation lock; then records the message."""
 
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
-        await db(limit_sending)(turn)
         turn.key_context = key_context_for_user(user=turn.user)
-        await db(services.turn_admit)(turn=turn)
+        await db(self.admit)(turn)
         assert turn.user_message is not None and turn.assistant_message is not None
         turn.emit(
             {
@@ -66,6 +65,12 @@ class AccessGate:
             }
         )
         await call_next(turn)
+
+    @staticmethod
+    def admit(turn: Turn) -> None:
+        """One trip to the worker thread: the send rates, then the records."""
+        limit_sending(turn)
+        services.turn_admit(turn=turn)
 
 
 class BuildContext:

@@ -263,3 +263,14 @@ async def test_sending_faster_than_the_rate_limit_is_refused_without_writing(
     assert error[-1]["details"]["retry_after"] > 0
     with unscoped():
         assert await Message.objects.filter(conversation_id=conversation.pk).acount() == 4
+
+
+async def test_a_client_id_is_answered_once(chat_socket: Any) -> None:
+    communicator, conversation = chat_socket
+    await send(communicator, send_frame("once", client_id="same"))
+    await receive_until(communicator, is_terminal)
+    await send(communicator, send_frame("once", client_id="same"))
+    frames = await receive_until(communicator, lambda f: f["type"] == "error")
+    assert (frames[-1]["code"], frames[-1]["client_id"]) == ("duplicate_message", "same")
+    with unscoped():
+        assert await Message.objects.filter(conversation_id=conversation.pk).acount() == 2

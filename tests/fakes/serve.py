@@ -20,10 +20,15 @@ def main() -> None:
     parser.add_argument("kind", choices=["openai", "anthropic"])
     parser.add_argument("--words", type=int, default=100, help="Words (chunks) per answer.")
     parser.add_argument("--interval", type=float, default=0.0, help="Seconds between chunks.")
+    parser.add_argument(
+        "--first-token-delay", type=float, default=0.0, help="Seconds before the first chunk."
+    )
     options = parser.parse_args()
     fake = (FakeOpenAI if options.kind == "openai" else FakeAnthropic)().start()
     fake.default = Reply(
-        " ".join(f"word{i}" for i in range(options.words)), token_interval=options.interval
+        " ".join(f"word{i}" for i in range(options.words)),
+        token_interval=options.interval,
+        first_token_delay=options.first_token_delay,
     )
     fake.record = False
     sys.stdout.write(f"READY {fake.base_url}\n")

@@ -16,9 +16,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
             }
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # A health check is a query on every checkout; pooled connections are recycled
+        # by the pool itself (max_lifetime, max_idle) instead.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
     else:
         DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     # SQLite under an ASGI server: wait for the write lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})
