@@ -270,8 +270,8 @@ class Generate:
         tools = {tool.name: tool for tool in tools_for([t.name for t in turn.tools])}
         tool = tools.get(call.name)
         context = ToolContext(
-            tenant_id=turn.tenant.pk,
-            user_id=turn.user.pk,
+            tenant=turn.tenant,
+            user=turn.user,
             conversation_uuid=str(turn.conversation.uuid),
             key_context=turn.key_context,
         )
@@ -282,6 +282,8 @@ class Generate:
                 arguments = json.loads(call.arguments or "{}")
                 result = await asyncio.wait_for(tool.run(arguments, context), tool.timeout)
                 content, display, is_error = result.content, result.display, result.is_error
+                if result.usage is not None:
+                    turn.extra_usage.append(result.usage)
             except TimeoutError:
                 content, display, is_error = (
                     "The tool timed out.",

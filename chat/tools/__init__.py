@@ -9,24 +9,27 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from chat.pipeline import ExtraUsage
 from spark.llm.types import ToolSpec
 
 
 @dataclass(frozen=True)
 class ToolContext:
-    tenant_id: int
-    user_id: int
+    tenant: Any
+    user: Any
     conversation_uuid: str
     key_context: Any = None
 
 
 @dataclass(frozen=True)
 class ToolResult:
-    """What the model reads (``content``) and what the chat shows (``display``)."""
+    """What the model reads (``content``) and what the chat shows (``display``); a tool
+    that called a model itself reports it in ``usage`` (billing charges it)."""
 
     content: str
     display: dict[str, Any] = field(default_factory=dict)
     is_error: bool = False
+    usage: ExtraUsage | None = None
 
 
 class Tool(Protocol):

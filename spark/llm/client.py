@@ -12,6 +12,7 @@ makes images, ``check_key`` proves a key works and ``count_tokens`` sizes a cont
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import lru_cache
@@ -186,7 +187,7 @@ class LLMGateway:
         if provider not in ROUTES:
             raise BadRequest(f"{provider!r} does not make images.", provider=provider)
         request = ChatRequest(provider=provider, model=model, messages=(), timeout=timeout)
-        image, _credentials = await self._with_failover(
+        image, credentials = await self._with_failover(
             request,
             keys,
             lambda credentials: self.litellm.generate_image(
@@ -198,7 +199,7 @@ class LLMGateway:
                 timeout=timeout,
             ),
         )
-        return image
+        return dataclasses.replace(image, key_source=credentials.source)
 
     async def check_key(self, provider: str, api_key: str, *, timeout: float = 15.0) -> int:
         """Prove a key works with a cheap real call (listing models); returns how many models

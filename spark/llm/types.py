@@ -136,3 +136,4 @@ class GeneratedImage:
     data: bytes | None = None
     url: str | None = None
     revised_prompt: str = ""
+    key_source: Literal["platform", "user", "none"] = "platform"  # whose key made it
