@@ -87,7 +87,9 @@ fmt: install
 	$(VENV)/bin/ruff check --fix .
 
 messages: install
-	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=.tools --ignore=node_modules
+	$(PY) manage.py makemessages -l es --no-obsolete --ignore=.venv --ignore=.tools --ignore=node_modules --ignore=tests --ignore=var --ignore=bench
+	$(PY) manage.py makemessages -d djangojs -l es --no-obsolete --ignore=.venv --ignore=.tools --ignore=node_modules --ignore=var --ignore=static/build
+	$(PY) tools/translations.py
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools
 
 clean:
