@@ -35,6 +35,7 @@ import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+ROUND_TIMEOUT = 120.0  # seconds a round may take before its silent clients count as errors
 PYTHON = sys.executable
 
 SETUP = """
@@ -257,7 +258,15 @@ async def run_round(
         await asyncio.sleep(1.0 + count * 0.01)  # every socket connects before the start
         began = time.perf_counter()
         start.set()
-        spark = await asyncio.gather(*tasks, return_exceptions=True)
+        done, pending = await asyncio.wait(tasks, timeout=ROUND_TIMEOUT)
+        for task in pending:
+            task.cancel()
+        spark: list[Any] = [
+            task.result()
+            if task in done and not task.exception()
+            else (task.exception() if task in done else TimeoutError("no answer in time"))
+            for task in tasks
+        ]
         wall = time.perf_counter() - began
     start = asyncio.Event()
     limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)

@@ -6,11 +6,14 @@ the runner; events published by a turn reach every socket watching the conversat
 
 from __future__ import annotations
 
+import asyncio
+import time
 from typing import Any
 
 import orjson
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 from django.http import Http404
 
 from chat import selectors
@@ -18,6 +21,7 @@ from chat.frames import CancelFrame, FrameError, ResumeFrame, SendFrame, parse_f
 from chat.models import Conversation, Message
 from chat.pipeline import Turn
 from chat.runner import generation_cancel, turn_start
+from chat.streams import TERMINAL
 from spark.common.asyncdb import db
 from spark.common.net import client_ip_from_scope
 from spark.realtime.groups import conversation_group
@@ -48,8 +52,12 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
             return
         # Messages this socket follows, with the last seq it sent for each.
         self.following: dict[str, int] = {}
+        self.finished: set[str] = set()
+        self.heard_at: dict[str, float] = {}
+        self.sending = asyncio.Lock()
         self.group = conversation_group(self.conversation.uuid)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.catch_up_task = asyncio.ensure_future(self.catch_up())
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch, without its database housekeeping before every message.
@@ -65,6 +73,9 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
         await handler(message)
 
     async def disconnect(self, code: int) -> None:
+        task = getattr(self, "catch_up_task", None)
+        if task is not None:
+            task.cancel()
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -141,6 +152,10 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
         A socket follows a message it saw accepted, or one it asked to resume; live events
         of other messages wait in the replay buffer until the client resumes them.
         """
+        async with self.sending:
+            await self._forward(frames, replaying=replaying)
+
+    async def _forward(self, frames: list[dict[str, Any]], *, replaying: bool) -> None:
         for frame in frames:
             if frame["type"] == "message.accepted":
                 self.following.setdefault(frame["assistant_message_id"], 0)
@@ -153,6 +168,9 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
                 if seq > last + 1 and not replaying:
                     await self.fill_gap(message_id, last, seq)
                 self.following[message_id] = seq
+                self.heard_at[message_id] = time.monotonic()
+                if frame["type"] in TERMINAL:
+                    self.finished.add(message_id)
             await self.send_frame(frame)
 
     async def fill_gap(self, message_id: str, last: int, upto: int) -> None:
@@ -162,6 +180,23 @@ class ChatConsumer(TenantConsumerMixin, AsyncWebsocketConsumer):
                 break
             self.following[message_id] = frame["seq"]
             await self.send_frame(frame)
+
+    async def catch_up(self) -> None:
+        """Fetch from the replay buffer what a followed answer should have sent by now.
+
+        The channel layer may drop a message (channels_redis can, when a receiver is
+        cancelled mid-read); an answer that falls silent is completed from its buffer.
+        """
+        interval = settings.SPARK_CATCH_UP_SECONDS
+        while True:
+            await asyncio.sleep(interval)
+            now = time.monotonic()
+            for message_id, last in list(self.following.items()):
+                if message_id in self.finished or now - self.heard_at.get(message_id, 0) < interval:
+                    continue
+                missing = await get_replay_buffer().read_after(message_id, last)
+                if missing:
+                    await self.forward(missing, replaying=True)
 
     async def chat_events(self, event: dict[str, Any]) -> None:
         """Events published by a turn (channel-layer type ``chat.events``)."""

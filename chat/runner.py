@@ -2,9 +2,11 @@
 
 ``turn_start`` runs the pipeline in a task of the web process's event loop: the client
 that sent the message may leave; the answer is still written, streamed to whoever
-watches the conversation and kept in the replay buffer. ``generation_cancel`` reaches the
-process running a conversation's generation through the channel layer, whichever web
-instance the request lands on.
+watches the conversation and kept in the replay buffer. ``generation_cancel`` stops the
+conversation's answer at once when it runs in this process, and through a flag in the
+shared cache (checked every ``SPARK_CANCEL_POLL_SECONDS``) when another web instance runs
+it. (Not through the channel layer: a receiver per turn, cancelled when the turn ends,
+can make channels_redis drop another socket's message.)
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from channels.layers import get_channel_layer
 from django.conf import settings
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from chat import services
@@ -25,12 +28,12 @@ from chat.events import TurnEvents
 from chat.models import Message
 from chat.pipeline import Turn, TurnBlocked, TurnRefused, run_stages
 from spark.common.asyncdb import db
-from spark.realtime.groups import generation_control_group
 from spark.tenancy.context import tenant_scope
 
 logger = logging.getLogger(__name__)
 
 _running: set[asyncio.Task[TurnOutcome]] = set()
+_local_turns: dict[str, list[Turn]] = {}  # conversation uuid -> turns running in this process
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,22 @@ async def _persist_progress(message_id: str, content: str, seq: int) -> None:
     await db(services.message_save_progress)(message_uuid=message_id, content=content, seq=seq)
 
 
-async def _listen_for_cancel(turn: Turn) -> None:
-    layer = get_channel_layer()
-    # The default prefix: channels_redis reads every process-local channel through one key.
-    channel = await layer.new_channel()
-    group = generation_control_group(turn.conversation.uuid)
-    await layer.group_add(group, channel)
-    try:
-        while True:
-            message = await layer.receive(channel)
-            if message.get("type") == "generation.cancel":
-                turn.cancel.set()
-                return
-    finally:
-        with contextlib.suppress(Exception):
-            await layer.group_discard(group, channel)
+def _cancel_key(conversation_uuid: object) -> str:
+    return f"spark:chat:cancel:{conversation_uuid}"
+
+
+def _cancel_requested(conversation_uuid: object, since: float) -> bool:
+    requested_at = cache.get(_cancel_key(conversation_uuid))
+    return requested_at is not None and float(requested_at) >= since
+
+
+async def _watch_for_cancel(turn: Turn) -> None:
+    """A cancel asked on another web instance reaches this turn through the cache."""
+    started = time.time()
+    while not turn.cancel.is_set():
+        await asyncio.sleep(settings.SPARK_CANCEL_POLL_SECONDS)
+        if await db(_cancel_requested)(turn.conversation.uuid, started):
+            turn.cancel.set()
 
 
 async def _heartbeat(turn: Turn) -> None:
@@ -98,7 +102,7 @@ async def run_turn(turn: Turn) -> TurnOutcome:
         turn.events = events
         events.start()
         helpers = [
-            asyncio.ensure_future(_listen_for_cancel(turn)),
+            asyncio.ensure_future(_watch_for_cancel(turn)),
             asyncio.ensure_future(_heartbeat(turn)),
         ]
         try:
@@ -194,16 +198,27 @@ async def _run(turn: Turn) -> TurnOutcome:
 def turn_start(turn: Turn) -> asyncio.Task[TurnOutcome]:
     """Start a turn in its own task; it runs to the end even if the caller goes away."""
     task = asyncio.get_running_loop().create_task(run_turn(turn))
+    key = str(turn.conversation.uuid)
     _running.add(task)
-    task.add_done_callback(_running.discard)
+    _local_turns.setdefault(key, []).append(turn)
+
+    def forget(done: asyncio.Task[TurnOutcome]) -> None:
+        _running.discard(done)
+        turns = [t for t in _local_turns.get(key, []) if t is not turn]
+        if turns:
+            _local_turns[key] = turns
+        else:
+            _local_turns.pop(key, None)
+
+    task.add_done_callback(forget)
     return task
 
 
 async def generation_cancel(*, conversation_uuid: object) -> None:
-    """Ask whichever process runs this conversation's generation to stop it."""
-    await get_channel_layer().group_send(
-        generation_control_group(conversation_uuid), {"type": "generation.cancel"}
-    )
+    """Stop the conversation's running answer, whichever web instance runs it."""
+    for turn in _local_turns.get(str(conversation_uuid), []):
+        turn.cancel.set()
+    await db(cache.set)(_cancel_key(conversation_uuid), time.time(), 300)
 
 
 async def wait_for_running_turns(timeout: float = 10.0) -> None:

@@ -40,6 +40,10 @@ SPARK_MAX_MESSAGE_CHARS = env.int("SPARK_MAX_MESSAGE_CHARS", default=32_000)
 SPARK_DELTA_FLUSH_MS = env.int("SPARK_DELTA_FLUSH_MS", default=12)
 # A streaming answer is saved to the database at least this often.
 SPARK_STREAM_PERSIST_SECONDS = env.float("SPARK_STREAM_PERSIST_SECONDS", default=0.5)
+# How often a running answer checks whether another web instance asked to stop it.
+SPARK_CANCEL_POLL_SECONDS = env.float("SPARK_CANCEL_POLL_SECONDS", default=0.5)
+# A socket following an answer that fell silent this long fetches what it missed.
+SPARK_CATCH_UP_SECONDS = env.float("SPARK_CATCH_UP_SECONDS", default=2.0)
 SPARK_STREAM_HEARTBEAT_SECONDS = env.float("SPARK_STREAM_HEARTBEAT_SECONDS", default=10.0)
 # An answer not saved for this long is treated as abandoned (its process died).
 SPARK_STREAM_STALE_SECONDS = env.int("SPARK_STREAM_STALE_SECONDS", default=60)
