@@ -207,9 +207,7 @@ def test_anonymous_gets_401_json() -> None:
     response = Client().get("/api/v1/conversations/")
     assert response.status_code in (401, 403)
     assert response.json()["code"] in ("not_authenticated", "permission_denied")
-    messages = Client().get(
-        "/api/v1/conversations/6f1c3f0e-0000-4000-8000-000000000000/messages/"
-    )
+    messages = Client().get("/api/v1/conversations/6f1c3f0e-0000-4000-8000-000000000000/messages/")
     assert messages.status_code == 401
     assert messages.json()["code"] == "not_authenticated"
 
@@ -476,9 +474,7 @@ def test_search_does_not_find_other_users_messages(user: User, public_tenant: Te
     assert signed_in(user).get("/api/v1/search/?q=tides").json()["results"] == []
 
 
-def test_search_ranks_better_matches_first_on_postgresql(
-    user: User, public_tenant: Tenant
-) -> None:
+def test_search_ranks_better_matches_first_on_postgresql(user: User, public_tenant: Tenant) -> None:
     conversation = make_conversation(user, public_tenant)
     weak = _add_message(conversation, "user", "the moon is far away from here today")
     strong = _add_message(conversation, "user", "moon moon moon: the moon")

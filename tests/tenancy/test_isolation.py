@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -12,9 +15,15 @@ from tests.factories import ApiKeyFactory, create_user
 from tests.isolation import RESOURCES, IsolatedResource
 
 
-def _request(client: Client, method: str, path: str, bearer: str | None) -> int:
+def _request(
+    client: Client, method: str, path: str, bearer: str | None, body: dict[str, Any] | None
+) -> int:
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-    response = client.generic(method, path, headers=headers)
+    if body is None:
+        response = client.generic(method, path, headers=headers)
+    else:
+        data = json.dumps(body)
+        response = client.generic(method, path, data, "application/json", headers=headers)
     return response.status_code
 
 
@@ -26,7 +35,8 @@ def _assert_unreachable(resource: IsolatedResource, owner: User, intruder: User)
     session = signed_in(intruder)
     for endpoint in resource.endpoints(obj):
         client = Client() if endpoint.bearer else session
-        status = _request(client, endpoint.method, endpoint.path, raw if endpoint.bearer else None)
+        bearer = raw if endpoint.bearer else None
+        status = _request(client, endpoint.method, endpoint.path, bearer, endpoint.body)
         assert status == 404, f"{resource.name}: {endpoint} answered {status}"
     with unscoped():
         assert resource.snapshot(obj) == before
