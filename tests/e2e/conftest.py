@@ -75,6 +75,8 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float) 
 def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)")
+    if not (ROOT / "static/build/chat.js").exists():
+        pytest.fail("The front-end is not built: run `make assets` (make test does).")
     workdir = tmp_path_factory.mktemp("live")
     env = {
         key: value

@@ -125,13 +125,18 @@ async def test_chat_streams_resumes_files_and_finds(browser: Any, spark_server: 
     await page.wait_for_url(re.compile(rf"/chat/{conversation_id}/#m-"))
     await expect(page.locator(".msg.is-found")).to_have_count(1)
 
+    await page.emulate_media(color_scheme="dark")
+    await page.screenshot(path=screenshot_path("chat-desktop-dark"))
+    await page.emulate_media(color_scheme="light")
+
     # The phone layout: the sidebar is a drawer.
     await page.set_viewport_size(PHONE)
     await page.goto(f"{spark_server.url}/chat/{conversation_id}/")
     await expect(page.locator("[data-sidebar]")).not_to_be_in_viewport()
     await page.screenshot(path=screenshot_path("chat-phone"))
     await page.click("[data-drawer-toggle]")
-    await expect(page.locator("[data-sidebar]")).to_be_in_viewport()
+    await expect(page.locator("[data-sidebar]")).to_be_in_viewport(ratio=1)
+    await expect(page.locator("[data-sidebar] .folder-row")).to_be_visible()
     await page.screenshot(path=screenshot_path("chat-phone-drawer"))
     assert errors == []
     await context.close()
