@@ -218,7 +218,7 @@ class ExchangeSerializer(serializers.Serializer[Any]):
 
 class FolderSerializer(serializers.ModelSerializer[Folder]):
     id = serializers.UUIDField(source="uuid", read_only=True)
-    parent = serializers.SerializerMethodField()
+    parent = serializers.SerializerMethodField()  # type: ignore[assignment]
 
     class Meta:
         model = Folder
@@ -232,7 +232,7 @@ class FolderSerializer(serializers.ModelSerializer[Folder]):
 
 class FolderCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=80)
-    parent = serializers.UUIDField(required=False, allow_null=True)
+    parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]
     color = serializers.CharField(
         required=False, allow_blank=True, max_length=7, help_text="#rrggbb, or empty."
     )
@@ -241,12 +241,12 @@ class FolderCreateSerializer(serializers.Serializer[Any]):
 class FolderUpdateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(required=False, max_length=80)
     color = serializers.CharField(required=False, allow_blank=True, max_length=7)
-    parent = serializers.UUIDField(required=False, allow_null=True)
+    parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]
     position = serializers.IntegerField(required=False, min_value=0)
 
 
 class FolderReorderSerializer(serializers.Serializer[Any]):
-    parent = serializers.UUIDField(
+    parent = serializers.UUIDField(  # type: ignore[assignment]
         allow_null=True, help_text="The folder to arrange; null: the top level."
     )
     folders = serializers.ListField(

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 from asgiref.sync import sync_to_async
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -53,7 +54,7 @@ from spark.tenancy.context import tenant_scope
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[..., Coroutine[Any, Any, HttpResponse]]
+Handler = Callable[..., Coroutine[Any, Any, HttpResponseBase]]
 
 SSE_RESPONSE = OpenApiResponse(
     OpenApiTypes.STR,
@@ -71,7 +72,7 @@ class AsyncAPIView(APIView):
 
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:  # type: ignore[override]
-        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             self = cls(**initkwargs)
             self.args, self.kwargs = args, kwargs
             handler: Handler | None = getattr(self, (request.method or "").lower(), None)
@@ -149,7 +150,7 @@ def _exchange_data(turn: Turn) -> dict[str, Any]:
     return dict(ExchangeSerializer(exchange, context=message_context(messages)).data)
 
 
-async def run_and_answer(turn: Turn, *, stream: bool) -> HttpResponse:
+async def run_and_answer(turn: Turn, *, stream: bool) -> HttpResponseBase:
     """Start the turn; answer with the exchange (201), a refusal, or an SSE stream."""
     tenant = turn.tenant
     if not stream:
@@ -205,7 +206,7 @@ class MessageListView(AsyncAPIView):
         "An answer still `streaming` has its text so far and `last_seq`: resume it with "
         "`stream.resume` on the WebSocket or the `events` endpoint.",
     )
-    async def get(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponse:
+    async def get(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponseBase:
         response = await sync_to_async(message_list_response)(
             user=user, conversation_id=conversation_id
         )
@@ -224,7 +225,9 @@ class MessageListView(AsyncAPIView):
         '`code` "message_blocked" with `details.category` —, 423 locked, …). With '
         "`stream: true`: the answer as server-sent events with the protocol's event names.",
     )
-    async def post(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponse:
+    async def post(
+        self, request: HttpRequest, user: User, conversation_id: str
+    ) -> HttpResponseBase:
         conversation = await _conversation(user, conversation_id)
         serializer = MessageSendSerializer(data=_json_body(request))
         serializer.is_valid(raise_exception=True)
@@ -269,7 +272,7 @@ class RegenerateView(AsyncAPIView):
     )
     async def post(
         self, request: HttpRequest, user: User, conversation_id: str, message_id: str
-    ) -> HttpResponse:
+    ) -> HttpResponseBase:
         conversation = await _conversation(user, conversation_id)
         target = await sync_to_async(selectors.message_to_regenerate)(
             conversation=conversation, uuid=message_id
@@ -299,7 +302,9 @@ class CancelView(AsyncAPIView):
         description="Stop the conversation's running answer, whichever server writes it. The "
         "answer ends with `message.done` and status `cancelled`.",
     )
-    async def post(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponse:
+    async def post(
+        self, request: HttpRequest, user: User, conversation_id: str
+    ) -> HttpResponseBase:
         conversation = await _conversation(user, conversation_id)
         await generation_cancel(conversation_uuid=conversation.uuid)
         return HttpResponse(status=202)
@@ -331,7 +336,7 @@ class EventsView(AsyncAPIView):
         "until its terminal event. `error` `resume_expired` when the events are gone "
         "(reload the messages).",
     )
-    async def get(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponse:
+    async def get(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponseBase:
         conversation = await _conversation(user, conversation_id)
         message_key = request.GET.get("message_id", "")
         after_raw = request.GET.get("after_seq", "0")
@@ -341,8 +346,8 @@ class EventsView(AsyncAPIView):
         elif after_raw.isdigit():
             after_seq = int(after_raw)
         else:
-            message = _("after_seq must be a whole number, 0 or more.")
-            raise ApplicationError(message, code="invalid")
+            invalid = _("after_seq must be a whole number, 0 or more.")
+            raise ApplicationError(invalid, code="invalid")
         message = await sync_to_async(selectors.message_get_in_conversation)(
             conversation=conversation, uuid=message_key
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ async def signed_in_async(user: User) -> AsyncClient:
     return client
 
 
-async def sse_events(response: Any) -> AsyncIterator[tuple[str | None, Event]]:
+async def sse_events(response: Any) -> AsyncGenerator[tuple[str | None, Event]]:
     """(id, event) pairs from a streaming response, as they arrive."""
     buffer = ""
     async for chunk in response.streaming_content:
@@ -236,7 +236,7 @@ async def test_events_follow_a_live_answer_to_the_end(
     answer_id = seen[0]["assistant_message_id"]
     resumed = await client.get(
         f"/api/v1/conversations/{conversation.uuid}/events/",
-        {"message_id": answer_id, "after_seq": 3},
+        {"message_id": answer_id, "after_seq": "3"},
     )
     rest = [event for _id, event in await read_all(resumed)]
     assert rest[0]["seq"] == 4
@@ -250,7 +250,7 @@ async def test_resume_of_an_unknown_message_is_404(user: User, public_tenant: Te
     client = await signed_in_async(user)
     response = await client.get(
         f"/api/v1/conversations/{conversation.uuid}/events/",
-        {"message_id": "6f1c3f0e-0000-4000-8000-000000000000", "after_seq": 0},
+        {"message_id": "6f1c3f0e-0000-4000-8000-000000000000", "after_seq": "0"},
     )
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"

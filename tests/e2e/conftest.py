@@ -98,8 +98,14 @@ def spark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
     server.manage("seed_demo")
     log = (workdir / "daphne.log").open("wb")
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-         "spark.asgi:application"],
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "spark.asgi:application",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,
