@@ -313,6 +313,20 @@ export class ConversationView {
     this.transport.track(answer.id);
     this.updateBusy();
     this.scrollToEnd(true);
+    if (!this.conversation.title) this.refreshTitle();
+  }
+
+  // The first message names the conversation: show the name in the header and sidebar.
+  async refreshTitle() {
+    try {
+      const conversation = await api("GET", `/api/v1/conversations/${this.conversation.id}/`);
+      if (conversation.title) {
+        this.conversation = conversation;
+        document.dispatchEvent(new CustomEvent("spark:conversation-renamed", { detail: conversation }));
+      }
+    } catch {
+      // The title shows after the next page load.
+    }
   }
 
   onDelta(frame) {
