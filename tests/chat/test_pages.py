@@ -64,7 +64,7 @@ def test_new_chat_from_a_prompt_shows_it_and_creates_nothing(user: User) -> None
     assert config["default_alter_ego"] == str(persona.uuid)
     html = response.content.decode()
     assert 'data-starter="Teach me fractions"' in html
-    assert f"<option value=\"{persona.uuid}\" title=" in html
+    assert f'<option value="{persona.uuid}" title=' in html
     with unscoped():
         assert not Conversation.objects.exists()
 
