@@ -486,3 +486,9 @@ def test_search_ranks_better_matches_first_on_postgresql(user: User, public_tena
         assert body["results"][0]["rank"] > body["results"][1]["rank"]
     else:
         assert found[0] == str(strong.uuid)  # newest first without full-text search
+
+
+def test_message_search_index_exists_only_on_postgresql() -> None:
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "chat_message")
+    assert ("chat_message_content_fts" in indexes) == (connection.vendor == "postgresql")
