@@ -1,4 +1,13 @@
 # Spark's production image: one image for the web (Daphne), worker and beat processes.
+
+# The browser code: npm libraries (package-lock.json) bundled by esbuild into static/build.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY static/src static/src
+RUN npm run build
+
 FROM python:3.11-slim-bookworm AS base
 
 ENV PYTHONUNBUFFERED=1 \
@@ -21,6 +30,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 ENV PATH="/app/.venv/bin:$PATH"
 
 COPY . .
+COPY --from=assets /app/static/build static/build
 # collectstatic only needs settings to import: give it throwaway values at build time.
 RUN DJANGO_SECRET_KEY=build SPARK_PASSWORD_PEPPER=build DATABASE_URL=sqlite:////tmp/build.db \
     ALLOWED_HOSTS=build python manage.py collectstatic --noinput \

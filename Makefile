@@ -12,7 +12,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export LITELLM_OFFLINE_MODE := true
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install run serve migrate seed test test-fast lint typecheck contracts fmt messages static clean fuzz audit bench
+.PHONY: help install assets run serve migrate seed test test-browser test-fast lint typecheck contracts fmt messages static clean fuzz audit bench
 
 help:
 	@echo "make run     install, migrate, seed the demo and serve http://$(HOST):$(PORT)"
@@ -30,7 +30,16 @@ $(VENV)/.installed: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)
 	@touch $@
 
-install: $(VENV)/.installed
+# Front-end: libraries from npm (package-lock.json), bundled by esbuild into static/build.
+ASSET_SOURCES := $(shell find static/src -type f 2>/dev/null)
+static/build/.built: package.json package-lock.json $(ASSET_SOURCES)
+	npm ci --no-audit --no-fund --loglevel=error
+	npm run build --silent
+	@touch $@
+
+assets: static/build/.built
+
+install: $(VENV)/.installed static/build/.built
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -52,7 +61,12 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=spark.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -m "not browser"
+	$(VENV)/bin/pytest -m browser -n 0
+
+# Browser tests alone (Playwright driving Debian's Chromium at /usr/bin/chromium).
+test-browser: install
+	$(VENV)/bin/pytest -m browser -n 0
 
 # The API fuzz test also runs in `make test`, with a small budget (SPARK_FUZZ_EXAMPLES=10).
 FUZZ_EXAMPLES ?= 300
@@ -93,4 +107,4 @@ messages: install
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache node_modules static/build

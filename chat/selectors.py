@@ -29,18 +29,29 @@ def conversation_get_for_user(*, user: Any, uuid: Any) -> Conversation:
 
 
 def conversation_list(
-    *, user: Any, folder: Folder | None = None, in_folder: bool | None = None
+    *,
+    user: Any,
+    folder: Folder | None = None,
+    in_folder: bool | None = None,
+    query: str = "",
 ) -> QuerySet[Conversation]:
-    """The user's conversations, newest activity first (not those made through the
-    OpenAI-compatible API, which are one call each)."""
+    """The user's conversations, newest activity first (``query`` searches titles), not
+    those made through the OpenAI-compatible API (one call each).
+
+    With ``folder``, the folder's conversations in their custom order (``position``),
+    newest first among equals.
+    """
     qs = (
         Conversation.objects.filter(user=user)
         .exclude(source=Conversation.Source.API)
-        .select_related("folder", "prompt", "model")
+        .select_related("folder", "prompt", "model", "alter_ego")
     )
+    query = query.strip()
+    if query:
+        qs = qs.filter(title__icontains=query)
     if folder is not None:
-        qs = qs.filter(folder=folder)
-    elif in_folder is False:
+        return qs.filter(folder=folder).order_by("position", "-last_activity_at", "-id")
+    if in_folder is False:
         qs = qs.filter(folder__isnull=True)
     return qs.order_by("-last_activity_at", "-id")
 
@@ -79,7 +90,12 @@ def history_for_context(*, conversation: Conversation, exclude: Message | None) 
 
 
 def folder_list(*, user: Any) -> QuerySet[Folder]:
-    return Folder.objects.filter(user=user).order_by("parent_id", "position", "name")
+    """The user's folders (every level), parents' ids loaded, in their custom order."""
+    return (
+        Folder.objects.filter(user=user)
+        .select_related("parent")
+        .order_by("parent_id", "position", "name", "id")
+    )
 
 
 def folder_get_for_user(*, user: Any, uuid: Any) -> Folder:
@@ -87,3 +103,28 @@ def folder_get_for_user(*, user: Any, uuid: Any) -> Folder:
         return Folder.objects.get(user=user, uuid=_as_uuid(uuid))
     except Folder.DoesNotExist:
         raise Http404 from None
+
+
+def message_to_edit(*, conversation: Conversation, uuid: Any) -> Message:
+    """A user message of the conversation that can be edited and sent again, or 404."""
+    try:
+        return Message.objects.get(
+            conversation=conversation,
+            uuid=_as_uuid(uuid),
+            role=Message.Role.USER,
+            superseded=False,
+        )
+    except Message.DoesNotExist:
+        raise Http404 from None
+
+
+def message_to_regenerate(*, conversation: Conversation, uuid: Any) -> Message:
+    """The user message to answer again, named by itself or by its answer, or 404."""
+    message = message_get_in_conversation(conversation=conversation, uuid=uuid)
+    if message.superseded:
+        raise Http404
+    if message.role == Message.Role.ASSISTANT:
+        message = message.reply_to  # type: ignore[assignment]
+    if message is None or message.role != Message.Role.USER or message.superseded:
+        raise Http404
+    return message

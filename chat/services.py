@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -181,16 +182,30 @@ def _validate_parent(*, user: Any, folder: Folder | None, parent: Folder | None)
         )
 
 
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _clean_color(color: str) -> str:
+    """A folder colour: ``#rrggbb`` (lowercased), or empty for none."""
+    color = color.strip()
+    if color and not COLOR_PATTERN.match(color):
+        raise ApplicationError(
+            _("A colour is written #rrggbb, for example #e0368a."), code="invalid_color"
+        )
+    return color.lower()
+
+
 def folder_create(
     *, user: Any, tenant: Tenant, name: str, parent: Folder | None = None, color: str = ""
 ) -> Folder:
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the folder a name."), code="invalid_name")
+    color = _clean_color(color)
     _validate_parent(user=user, folder=None, parent=parent)
     position = Folder.objects.filter(user=user, parent=parent).count()
     return Folder.objects.create(
-        tenant=tenant, user=user, name=name[:80], parent=parent, color=color[:7], position=position
+        tenant=tenant, user=user, name=name[:80], parent=parent, color=color, position=position
     )
 
 
@@ -209,7 +224,7 @@ def folder_update(
         folder.name = name.strip()[:80]
         fields.append("name")
     if color is not None:
-        folder.color = color[:7]
+        folder.color = _clean_color(color)
         fields.append("color")
     if not isinstance(parent, Unset):
         _validate_parent(user=folder.user, folder=folder, parent=parent)
@@ -220,6 +235,51 @@ def folder_update(
         fields.append("position")
     folder.save(update_fields=fields)
     return folder
+
+
+@transaction.atomic
+def folder_arrange(
+    *,
+    user: Any,
+    parent: Folder | None,
+    folder_uuids: list[Any] | None = None,
+    conversation_uuids: list[Any] | None = None,
+) -> None:
+    """Put folders and conversations inside ``parent`` (None: the top level), in this order.
+
+    The one service behind drag and drop: whatever is listed moves into ``parent`` and
+    takes its list index as its position. Unknown or someone else's ids are a 404; a
+    folder cannot go inside itself or one of its subfolders.
+    """
+    if parent is not None and parent.user_id != user.pk:
+        raise ApplicationError(_("Unknown folder."), code="not_found", status_code=404)
+    folder_keys = [str(key) for key in folder_uuids or []]
+    conversation_keys = [str(key) for key in conversation_uuids or []]
+    if len(set(folder_keys)) != len(folder_keys) or len(set(conversation_keys)) != len(
+        conversation_keys
+    ):
+        raise ApplicationError(_("An item is listed twice."), code="invalid")
+    folders = {str(f.uuid): f for f in Folder.objects.filter(user=user, uuid__in=folder_keys)}
+    conversations = {
+        str(c.uuid): c
+        for c in Conversation.objects.filter(user=user, uuid__in=conversation_keys).only(
+            "pk", "uuid", "folder_id", "position"
+        )
+    }
+    if len(folders) != len(folder_keys) or len(conversations) != len(conversation_keys):
+        raise ApplicationError(
+            _("Unknown folder or conversation."), code="not_found", status_code=404
+        )
+    for position, key in enumerate(folder_keys):
+        folder = folders[key]
+        if folder.parent_id != (parent.pk if parent else None):
+            _validate_parent(user=user, folder=folder, parent=parent)
+        folder.parent, folder.position = parent, position
+    Folder.objects.bulk_update(folders.values(), ["parent", "position"])
+    for position, key in enumerate(conversation_keys):
+        conversation = conversations[key]
+        conversation.folder, conversation.position = parent, position
+    Conversation.objects.bulk_update(conversations.values(), ["folder", "position"])
 
 
 @transaction.atomic

@@ -150,6 +150,9 @@ class Generate:
                 input_tokens=turn.usage.input_tokens or turn.input_token_estimate,
                 output_tokens=estimate_tokens(turn.text_out),
             )
+        if turn.events is not None:
+            # Every delta numbered and published: the stored last_seq matches the content.
+            await turn.events.drain()
         await call_next(turn)
 
     @staticmethod

@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("accounts.api.urls")),
     path("", include("marketplace.api.urls")),
     path("", include("security.api.urls")),
+    path("", include("chat.api.urls")),
 ]
 
 urlpatterns = [

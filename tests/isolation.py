@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from accounts import services as account_services
+from accounts import services as account_services, tenancy
 from accounts.models import AlterEgo, ApiKey, User
+from chat import services as chat_services
+from chat.models import Conversation, Folder, Message
 from marketplace.models import Prompt
 from security.models import StoredFile
 from security.services import file_signed_url
@@ -26,6 +28,7 @@ class Endpoint:
     method: str
     path: str
     bearer: bool = False  # call with the intruder's API key instead of their session
+    body: dict[str, Any] | None = None  # sent as JSON
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,97 @@ def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
         return None
     alter_ego.refresh_from_db()
     return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
+
+
+def _conversation_with_answer(owner: User) -> Conversation:
+    tenant = tenancy.home_tenant(owner)
+    conversation = chat_services.conversation_create(user=owner, tenant=tenant, title="Mine")
+    question = Message.objects.create(
+        tenant=tenant, conversation=conversation, role="user", content="Hi", client_id="c1"
+    )
+    answer = Message.objects.create(
+        tenant=tenant,
+        conversation=conversation,
+        role="assistant",
+        content="Hello",
+        reply_to=question,
+        last_seq=2,
+    )
+    conversation.answer_uuid = answer.uuid  # type: ignore[attr-defined]
+    return conversation
+
+
+def _conversation_snapshot(conversation: Conversation) -> Any:
+    if not Conversation.objects.filter(pk=conversation.pk).exists():
+        return None
+    conversation.refresh_from_db()
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .order_by("pk")
+        .values_list("content", "status", "superseded")
+    )
+    return (
+        conversation.title,
+        conversation.folder_id,
+        conversation.position,
+        conversation.model_id,
+        conversation.alter_ego_id,
+        conversation.updated_at,
+        messages,
+    )
+
+
+def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
+    base = f"/api/v1/conversations/{conversation.uuid}"
+    answer = conversation.answer_uuid  # type: ignore[attr-defined]
+    send = {"text": "intrusion", "client_id": "x1"}
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", f"{base}/", bearer),
+            Endpoint("PATCH", f"{base}/", bearer, {"title": "Hacked", "folder": None}),
+            Endpoint("DELETE", f"{base}/", bearer),
+            Endpoint("GET", f"{base}/messages/", bearer),
+            Endpoint("POST", f"{base}/messages/", bearer, send),
+            Endpoint("POST", f"{base}/messages/", bearer, {**send, "stream": True}),
+            Endpoint("POST", f"{base}/messages/{answer}/regenerate/", bearer, {}),
+            Endpoint("GET", f"{base}/events/?message_id={answer}&after_seq=0", bearer),
+            Endpoint("POST", f"{base}/cancel/", bearer),
+        ]
+    endpoints += [
+        Endpoint("GET", f"/chat/{conversation.uuid}/"),
+    ]
+    return endpoints
+
+
+def _folder_snapshot(folder: Folder) -> Any:
+    if not Folder.objects.filter(pk=folder.pk).exists():
+        return None
+    folder.refresh_from_db()
+    return (folder.name, folder.color, folder.parent_id, folder.position, folder.updated_at)
+
+
+def _folder_endpoints(folder: Folder) -> list[Endpoint]:
+    base = f"/api/v1/folders/{folder.uuid}/"
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", base, bearer),
+            Endpoint("PATCH", base, bearer, {"name": "Hacked", "color": "#000000"}),
+            Endpoint("DELETE", base, bearer),
+            Endpoint("GET", f"/api/v1/conversations/?folder={folder.uuid}", bearer),
+            Endpoint("POST", "/api/v1/folders/reorder/", bearer, {"parent": str(folder.uuid)}),
+            Endpoint(
+                "POST", "/api/v1/folders/", bearer, {"name": "In", "parent": str(folder.uuid)}
+            ),
+        ]
+    return endpoints
+
+
+def _folder_of(owner: User) -> Folder:
+    return chat_services.folder_create(
+        user=owner, tenant=tenancy.home_tenant(owner), name="Private", color="#123456"
+    )
 
 
 def _stored_file_snapshot(stored: StoredFile) -> Any:
@@ -127,6 +221,18 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
         ],
         snapshot=_alter_ego_snapshot,
+    ),
+    IsolatedResource(
+        name="conversation",
+        create=_conversation_with_answer,
+        endpoints=_conversation_endpoints,
+        snapshot=_conversation_snapshot,
+    ),
+    IsolatedResource(
+        name="folder",
+        create=_folder_of,
+        endpoints=_folder_endpoints,
+        snapshot=_folder_snapshot,
     ),
     IsolatedResource(
         name="stored_file",

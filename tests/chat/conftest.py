@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async as sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.test import Client
@@ -74,3 +76,14 @@ async def _turns_finish_before_teardown() -> AsyncIterator[None]:
     from chat.runner import wait_for_running_turns
 
     await wait_for_running_turns()
+    # channels_redis serialises receives on process-local channels with one asyncio.Lock,
+    # which binds to the first event loop that waits on it: each test's loop gets its own
+    # channel layer (Daphne runs one loop, so production has one).
+    # (The live Daphne server of tests/live_server.py runs its own loop: a layer it used
+    # cannot be closed from this one, and is simply dropped.)
+    for layer in list(channel_layers.backends.values()):
+        close_pools = getattr(layer, "close_pools", None)
+        if close_pools is not None:
+            with contextlib.suppress(RuntimeError):
+                await close_pools()
+    channel_layers.backends.clear()

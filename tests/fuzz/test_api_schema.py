@@ -48,9 +48,20 @@ pytestmark = pytest.mark.django_db
 # Operations whose validation goes beyond what a schema can say, so a 4xx to schema-valid
 # data is right there: a file upload checks the bytes against the kind (a PNG is
 # schema-valid but not an "audio" upload); a prompt names catalogue models by slug and
-# checks its model policy; a provider key is checked against its provider's key format.
-# Every other check still applies to them.
+# checks its model policy; a provider key is checked against its provider's key format;
+# a conversation names a prompt, a model, a folder and an alter ego that must exist and be
+# the user's; a message goes through the send pipeline (busy, duplicate, locked...); a
+# folder cannot go inside itself. Every other check still applies to them.
 SEMANTIC_VALIDATION = {
+    "conversations_create",
+    "conversations_update",
+    "conversations_messages_send",
+    "conversations_messages_regenerate",
+    "conversations_events",
+    "conversations_cancel",
+    "folders_create",
+    "folders_update",
+    "folders_reorder",
     "files_create",
     "prompts_create",
     "prompts_update",

@@ -1,0 +1,283 @@
+"""REST endpoints for conversations, their messages, folders and search (the sync ones).
+
+Sending, regenerating, cancelling and following an answer need the server's event loop:
+they are in ``chat.api.streaming``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors as account_selectors
+from accounts.api.views import request_user
+from accounts.models import AlterEgo, User
+from chat import search, selectors, services
+from chat.api.serializers import (
+    ConversationCreateSerializer,
+    ConversationSerializer,
+    ConversationUpdateSerializer,
+    FolderCreateSerializer,
+    FolderReorderSerializer,
+    FolderSerializer,
+    FolderUpdateSerializer,
+    MessageSerializer,
+    SearchResultsSerializer,
+    message_context,
+)
+from chat.models import Conversation, Folder
+from marketplace.selectors import prompt_get_for_chat
+from spark.common.pagination import StrictCursorPagination
+from spark.tenancy.api import TenantAPIMixin
+
+
+def folder_or_none(*, user: User, key: Any) -> Folder | None:
+    return None if key is None else selectors.folder_get_for_user(user=user, uuid=key)
+
+
+def alter_ego_or_none(*, user: User, key: Any) -> AlterEgo | None:
+    return None if key is None else account_selectors.alter_ego_get_for_user(user=user, uuid=key)
+
+
+class ConversationPagination(StrictCursorPagination):
+    page_size = 50
+    max_page_size = 200
+    ordering = ("-last_activity_at", "-id")
+
+    def get_ordering(self, request: Any, queryset: Any, view: Any) -> tuple[str, ...]:
+        folder = request.query_params.get("folder")
+        if folder and folder != "none":
+            return ("position", "-last_activity_at", "-id")
+        return self.ordering
+
+
+FOLDER_PARAM = OpenApiParameter(
+    "folder",
+    str,
+    description="A folder's id (its conversations, in their custom order), "
+    "or `none` (conversations in no folder).",
+)
+
+
+class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignore[type-arg]
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
+
+    def get_queryset(self) -> QuerySet[Conversation]:
+        user = request_user(self.request)
+        params = self.request.query_params
+        folder_key = params.get("folder", "")
+        folder = None
+        if folder_key and folder_key != "none":
+            folder = selectors.folder_get_for_user(user=user, uuid=folder_key)
+        return selectors.conversation_list(
+            user=user,
+            folder=folder,
+            in_folder=False if folder_key == "none" else None,
+            query=params.get("q", "")[:100],
+        )
+
+    @extend_schema(
+        operation_id="conversations_list",
+        parameters=[
+            OpenApiParameter("q", str, description="Text to find in titles."),
+            FOLDER_PARAM,
+        ],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="conversations_create",
+        request=ConversationCreateSerializer,
+        responses={201: ConversationSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ConversationCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request_user(request)
+        prompt = None
+        if data.get("prompt"):
+            prompt = prompt_get_for_chat(user=user, tenant=self.tenant, slug_or_uuid=data["prompt"])
+        if "alter_ego" in data:
+            alter_ego = alter_ego_or_none(user=user, key=data["alter_ego"])
+        else:
+            alter_ego = account_selectors.alter_ego_default_for_user(user=user)
+        conversation = services.conversation_create(
+            user=user,
+            tenant=self.tenant,
+            prompt=prompt,
+            model_slug=data.get("model") or None,
+            alter_ego=alter_ego,
+            folder=folder_or_none(user=user, key=data.get("folder")),
+            title=data.get("title", ""),
+        )
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation.uuid)
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationDetailView(TenantAPIMixin, APIView):
+    @extend_schema(operation_id="conversations_retrieve", responses=ConversationSerializer)
+    def get(self, request: Request, conversation_id: str) -> Response:
+        conversation = selectors.conversation_get_for_user(
+            user=request_user(request), uuid=conversation_id
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        operation_id="conversations_update",
+        request=ConversationUpdateSerializer,
+        responses=ConversationSerializer,
+        description="Rename, move to a folder (and position), switch model or alter ego.",
+    )
+    def patch(self, request: Request, conversation_id: str) -> Response:
+        user = request_user(request)
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        serializer = ConversationUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        update: dict[str, Any] = {}
+        if "title" in data:
+            update["title"] = data["title"]
+        if "model" in data:
+            update["model_slug"] = data["model"]
+        if "alter_ego" in data:
+            update["alter_ego"] = alter_ego_or_none(user=user, key=data["alter_ego"])
+        if update:
+            services.conversation_update(conversation=conversation, **update)
+        if "folder" in data or "position" in data:
+            folder = (
+                folder_or_none(user=user, key=data["folder"])
+                if "folder" in data
+                else conversation.folder
+            )
+            services.conversation_move(
+                conversation=conversation, folder=folder, position=data.get("position")
+            )
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(operation_id="conversations_destroy", responses={204: None})
+    def delete(self, request: Request, conversation_id: str) -> Response:
+        conversation = selectors.conversation_get_for_user(
+            user=request_user(request), uuid=conversation_id
+        )
+        services.conversation_delete(conversation=conversation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def message_list_response(*, user: User, conversation_id: str) -> Response:
+    conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+    messages = list(selectors.message_list(conversation=conversation))
+    return Response(MessageSerializer(messages, many=True, context=message_context(messages)).data)
+
+
+class FolderListView(TenantAPIMixin, APIView):
+    @extend_schema(operation_id="folders_list", responses=FolderSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        folders = selectors.folder_list(user=request_user(request))
+        return Response(FolderSerializer(folders, many=True).data)
+
+    @extend_schema(
+        operation_id="folders_create",
+        request=FolderCreateSerializer,
+        responses={201: FolderSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FolderCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request_user(request)
+        folder = services.folder_create(
+            user=user,
+            tenant=self.tenant,
+            name=data["name"],
+            parent=folder_or_none(user=user, key=data.get("parent")),
+            color=data.get("color", ""),
+        )
+        return Response(FolderSerializer(folder).data, status=status.HTTP_201_CREATED)
+
+
+class FolderDetailView(TenantAPIMixin, APIView):
+    @extend_schema(operation_id="folders_retrieve", responses=FolderSerializer)
+    def get(self, request: Request, folder_id: str) -> Response:
+        folder = selectors.folder_get_for_user(user=request_user(request), uuid=folder_id)
+        return Response(FolderSerializer(folder).data)
+
+    @extend_schema(
+        operation_id="folders_update",
+        request=FolderUpdateSerializer,
+        responses=FolderSerializer,
+        description="Rename, recolour, move under another folder (null: top level), reposition.",
+    )
+    def patch(self, request: Request, folder_id: str) -> Response:
+        user = request_user(request)
+        folder = selectors.folder_get_for_user(user=user, uuid=folder_id)
+        serializer = FolderUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        update: dict[str, Any] = {
+            key: data[key] for key in ("name", "color", "position") if key in data
+        }
+        if "parent" in data:
+            update["parent"] = folder_or_none(user=user, key=data["parent"])
+        services.folder_update(folder=folder, **update)
+        return Response(FolderSerializer(folder).data)
+
+    @extend_schema(
+        operation_id="folders_destroy",
+        responses={204: None},
+        description="Deletes the folder and its subfolders; their conversations move to the "
+        "top level.",
+    )
+    def delete(self, request: Request, folder_id: str) -> Response:
+        folder = selectors.folder_get_for_user(user=request_user(request), uuid=folder_id)
+        services.folder_delete(folder=folder)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class FolderReorderView(TenantAPIMixin, APIView):
+    @extend_schema(
+        operation_id="folders_reorder",
+        request=FolderReorderSerializer,
+        responses={204: None},
+        description="Drag and drop: the listed folders and conversations move into `parent` "
+        "and take their list order. Persisted.",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FolderReorderSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        user = request_user(request)
+        services.folder_arrange(
+            user=user,
+            parent=folder_or_none(user=user, key=data["parent"]),
+            folder_uuids=data.get("folders", []),
+            conversation_uuids=data.get("conversations", []),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SearchView(TenantAPIMixin, APIView):
+    @extend_schema(
+        operation_id="search_messages",
+        parameters=[OpenApiParameter("q", str, required=True, description="What to find.")],
+        responses=SearchResultsSerializer,
+        description="Your messages that match, best first (PostgreSQL: full-text search with "
+        "ranking; SQLite: substring match, newest first).",
+    )
+    def get(self, request: Request) -> Response:
+        if "q" not in request.query_params:
+            raise ValidationError({"q": [_("Say what to search for.")]})
+        query = request.query_params["q"]
+        hits = search.message_search(user=request_user(request), query=query)
+        return Response(SearchResultsSerializer({"query": query, "results": hits}).data)

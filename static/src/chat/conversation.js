@@ -1,0 +1,689 @@
+// The conversation pane: messages (streamed Markdown), actions, the composer, the pickers.
+import { api, ApiError } from "./api.js";
+import { _, fmt } from "./i18n.js";
+import { renderMarkdown } from "./markdown.js";
+import { Transport } from "./transport.js";
+
+const STATUS_LABELS = {
+  interrupted: () => _("Interrupted"),
+  cancelled: () => _("Stopped"),
+  failed: () => _("Failed"),
+  blocked: () => _("Blocked"),
+};
+
+const el = (tag, attrs = {}, ...children) => {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+};
+
+const newClientId = () =>
+  (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 64);
+
+function formatCost(value) {
+  const amount = Number(value || 0);
+  if (!amount) return "$0";
+  if (amount < 0.01) return `$${amount.toFixed(6).replace(/0+$/, "")}`;
+  return `$${amount.toFixed(4)}`;
+}
+
+function icon(name) {
+  const paths = {
+    copy: "M8 8h11v11H8zM5 16H4V4h12v1",
+    edit: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
+    redo: "M20 11a8 8 0 1 1-2.3-5.7M20 4v5h-5",
+    check: "M5 12l5 5 9-10",
+  };
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("aria-hidden", "true");
+  svg.classList.add("icon");
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", paths[name]);
+  svg.append(path);
+  return svg;
+}
+
+export class ConversationView {
+  constructor(root, config) {
+    this.root = root;
+    this.config = config;
+    this.conversation = config.conversation;
+    this.log = root.querySelector("[data-chat-log]");
+    this.form = root.querySelector("[data-composer]");
+    this.input = root.querySelector("[data-composer-input]");
+    this.sendButton = root.querySelector("[data-send]");
+    this.stopButton = root.querySelector("[data-stop]");
+    this.notice = root.querySelector("[data-chat-notice]");
+    this.connection = root.querySelector("[data-connection]");
+    this.messages = new Map(); // id -> state
+    this.pending = new Map(); // client id -> user message state (not yet accepted)
+    this.streaming = null; // the answer being written
+    this.frame = null;
+    this.dirty = new Set();
+  }
+
+  start() {
+    this.bindComposer();
+    this.bindPickers();
+    this.bindTitle();
+    this.bindStarters();
+    if (this.config.mode !== "conversation") return;
+    for (const data of this.config.messages) this.addMessage(data);
+    const params = new URLSearchParams(location.search);
+    this.transport = new Transport({
+      conversationId: this.conversation.id,
+      onEvent: (frame) => this.onEvent(frame),
+      lastSeq: (id) => (this.messages.get(id) ? this.messages.get(id).seq : 0),
+      onState: (state) => this.showConnection(state),
+      forceSse: params.get("transport") === "sse" || document.body.dataset.transport === "sse",
+    });
+    this.transport.start();
+    for (const state of this.messages.values()) {
+      if (state.data.role === "assistant" && state.status === "streaming") {
+        this.streaming = state;
+        this.transport.follow(state.id);
+      }
+    }
+    this.updateBusy();
+    this.scrollToEnd(true);
+    this.focusHash();
+    window.addEventListener("hashchange", () => this.focusHash());
+    const pending = sessionStorage.getItem(`spark:pending:${this.conversation.id}`);
+    if (pending) {
+      sessionStorage.removeItem(`spark:pending:${this.conversation.id}`);
+      this.sendText(pending);
+    }
+    if (this.conversation.is_locked) this.lockComposer();
+  }
+
+  // --- rendering ------------------------------------------------------------------------
+
+  addMessage(data, { before = null } = {}) {
+    const isUser = data.role === "user";
+    const article = el("article", {
+      class: `msg ${isUser ? "msg-user" : "msg-assistant"}`,
+      id: data.id ? `m-${data.id}` : null,
+      "data-message-id": data.id || null,
+    });
+    const author = isUser ? this.userName() : data.model_label || this.modelName();
+    const avatar = el("div", { class: "msg-avatar", "aria-hidden": "true", text: (author || "?").slice(0, 1).toUpperCase() });
+    const meta = el("div", { class: "msg-meta" }, el("span", { class: "msg-author", text: author }));
+    const status = el("span", { class: "badge msg-status", hidden: true });
+    meta.append(status);
+    const content = el("div", { class: isUser ? "msg-content plain" : "msg-content markdown" });
+    const tools = el("div", { class: "msg-tools", hidden: true });
+    const error = el("p", { class: "msg-error", role: "alert", hidden: true });
+    const foot = el("div", { class: "msg-foot" });
+    const body = el("div", { class: "msg-body" }, meta, tools, content, error, foot);
+    article.append(avatar, body);
+    const state = {
+      id: data.id,
+      data,
+      article,
+      content,
+      status: data.status,
+      statusBadge: status,
+      error,
+      tools,
+      foot,
+      text: data.content || "",
+      seq: data.last_seq || 0,
+    };
+    if (before) this.log.insertBefore(article, before);
+    else this.log.append(article);
+    if (data.id) this.messages.set(data.id, state);
+    for (const call of data.tool_calls || []) this.showTool(state, call.name, call.is_error ? "error" : "done");
+    this.render(state);
+    this.finish(state);
+    this.root.querySelector("[data-empty]")?.remove();
+    return state;
+  }
+
+  userName() {
+    const picker = this.root.querySelector("[data-alter-ego]");
+    const option = picker && picker.selectedOptions[0];
+    return option && option.value ? option.textContent : _("You");
+  }
+
+  modelName() {
+    return (this.conversation && this.conversation.model && this.conversation.model.name) || _("Assistant");
+  }
+
+  render(state) {
+    if (state.data.role === "user") state.content.textContent = state.text;
+    else if (state.status === "blocked") state.content.textContent = state.text;
+    else state.content.innerHTML = renderMarkdown(state.text);
+    state.article.classList.toggle("is-streaming", state.status === "streaming");
+    if (state.status === "streaming" && !state.text) {
+      state.content.append(el("span", { class: "typing", "aria-label": _("Writing…") }, el("i"), el("i"), el("i")));
+    }
+  }
+
+  // Re-render streaming answers at most once per animation frame.
+  scheduleRender(state) {
+    this.dirty.add(state);
+    if (this.frame) return;
+    this.frame = requestAnimationFrame(() => {
+      this.frame = null;
+      const atEnd = this.nearEnd();
+      for (const dirty of this.dirty) this.render(dirty);
+      this.dirty.clear();
+      if (atEnd) this.scrollToEnd();
+    });
+  }
+
+  finish(state) {
+    const { data } = state;
+    const label = STATUS_LABELS[state.status];
+    state.statusBadge.hidden = !label;
+    if (label) {
+      state.statusBadge.textContent = label();
+      state.statusBadge.className = `badge msg-status status-${state.status}`;
+    }
+    const message = data.error_message;
+    state.error.hidden = !message || state.status === "blocked";
+    state.error.textContent = message || "";
+    state.foot.replaceChildren();
+    if (state.status === "streaming" || !state.id) return;
+    const actions = el("div", { class: "msg-actions" });
+    actions.append(this.actionButton("copy", _("Copy"), () => this.copy(state)));
+    if (data.role === "user" && !this.conversation?.is_locked) {
+      actions.append(this.actionButton("edit", _("Edit and resend"), () => this.startEdit(state)));
+    }
+    if (data.role === "assistant" && !this.conversation?.is_locked) {
+      actions.append(this.actionButton("redo", _("Regenerate"), () => this.regenerate(state)));
+    }
+    state.foot.append(actions);
+    if (data.role === "assistant" && (data.input_tokens || data.output_tokens)) {
+      const usage = fmt(_("%(input)s in · %(output)s out · %(cost)s"), {
+        input: Number(data.input_tokens).toLocaleString(),
+        output: Number(data.output_tokens).toLocaleString(),
+        cost: formatCost(data.cost_usd),
+      });
+      state.foot.append(el("span", { class: "msg-usage", title: _("Tokens and cost of this answer"), text: usage }));
+    }
+  }
+
+  actionButton(name, label, onClick) {
+    const button = el("button", { type: "button", class: "icon-button", title: label, "aria-label": label });
+    button.append(icon(name));
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
+  showTool(state, name, phase) {
+    state.tools.hidden = false;
+    let chip = state.tools.querySelector(`[data-tool="${CSS.escape(name)}"]:last-child`);
+    if (!chip || phase === "running") {
+      chip = el("span", { class: "tool-chip", "data-tool": name });
+      state.tools.append(chip);
+    }
+    const labels = {
+      running: _("Using %(tool)s…"),
+      done: _("Used %(tool)s"),
+      error: _("%(tool)s failed"),
+    };
+    chip.className = `tool-chip tool-${phase}`;
+    chip.textContent = fmt(labels[phase], { tool: name.replace(/_/g, " ") });
+  }
+
+  nearEnd() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 120;
+  }
+
+  scrollToEnd(force = false) {
+    if (force || this.nearEnd()) this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  focusHash() {
+    const match = location.hash.match(/^#m-([\w-]+)$/);
+    const target = match && document.getElementById(`m-${match[1]}`);
+    if (target) {
+      for (const found of this.log.querySelectorAll(".is-found")) found.classList.remove("is-found");
+      target.classList.add("is-found");
+      target.scrollIntoView({ block: "center" });
+    }
+  }
+
+  // --- events -----------------------------------------------------------------------
+
+  onEvent(frame) {
+    switch (frame.type) {
+      case "message.accepted":
+        return this.onAccepted(frame);
+      case "delta":
+        return this.onDelta(frame);
+      case "tool.call":
+      case "tool.result":
+        return this.onTool(frame);
+      case "message.done":
+      case "message.blocked":
+        return this.onDone(frame);
+      case "error":
+        return this.onError(frame);
+      default:
+        return undefined;
+    }
+  }
+
+  onAccepted(frame) {
+    if (this.messages.has(frame.assistant_message_id)) return;
+    let question = this.pending.get(frame.client_id);
+    if (question) {
+      this.pending.delete(frame.client_id);
+      question.id = frame.user_message_id;
+      question.data.id = frame.user_message_id;
+      question.article.id = `m-${question.id}`;
+      question.article.dataset.messageId = question.id;
+      question.status = "complete";
+      question.article.classList.remove("is-pending");
+      this.messages.set(question.id, question);
+      this.finish(question);
+    } else {
+      question = this.messages.get(frame.user_message_id);
+    }
+    if (!question) {
+      this.reload(); // sent from another tab or device
+      return;
+    }
+    // A regeneration answers again: drop what followed the question.
+    let next = question.article.nextElementSibling;
+    while (next) {
+      const after = next.nextElementSibling;
+      this.messages.delete(next.dataset.messageId);
+      next.remove();
+      next = after;
+    }
+    const answer = this.addMessage({
+      id: frame.assistant_message_id,
+      role: "assistant",
+      status: "streaming",
+      content: "",
+      last_seq: 0,
+      model_label: this.modelName(),
+    });
+    this.streaming = answer;
+    this.transport.track(answer.id);
+    this.updateBusy();
+    this.scrollToEnd(true);
+    if (!this.conversation.title) this.refreshTitle();
+  }
+
+  // The first message names the conversation: show the name in the header and sidebar.
+  async refreshTitle() {
+    try {
+      const conversation = await api("GET", `/api/v1/conversations/${this.conversation.id}/`);
+      if (conversation.title) {
+        this.conversation = conversation;
+        document.dispatchEvent(new CustomEvent("spark:conversation-renamed", { detail: conversation }));
+      }
+    } catch {
+      // The title shows after the next page load.
+    }
+  }
+
+  onDelta(frame) {
+    const state = this.messages.get(frame.message_id);
+    if (!state || frame.seq <= state.seq) return; // seen already (resume, two transports)
+    state.seq = frame.seq;
+    state.text += frame.text;
+    this.scheduleRender(state);
+  }
+
+  onTool(frame) {
+    const state = this.messages.get(frame.message_id);
+    if (!state || frame.seq <= state.seq) return;
+    state.seq = frame.seq;
+    if (frame.type === "tool.call") this.showTool(state, frame.name, "running");
+    else this.showTool(state, frame.name, frame.is_error ? "error" : "done");
+  }
+
+  onDone(frame) {
+    const state = frame.message_id && this.messages.get(frame.message_id);
+    if (!state) {
+      if (frame.type === "message.blocked") this.showNotice(frame.reason);
+      return;
+    }
+    if (frame.seq && frame.seq <= state.seq) return;
+    state.seq = frame.seq || state.seq;
+    if (frame.type === "message.blocked") {
+      state.status = "blocked";
+      state.text = frame.reason;
+      const question = state.article.previousElementSibling;
+      question?.classList.add("is-blocked");
+    } else {
+      state.status = frame.status;
+      state.data.input_tokens = frame.usage.input_tokens;
+      state.data.output_tokens = frame.usage.output_tokens;
+      state.data.cost_usd = frame.cost_usd;
+    }
+    state.data.status = state.status;
+    this.dirty.delete(state);
+    this.render(state);
+    this.finish(state);
+    this.transport.finished(state.id);
+    if (this.streaming === state) this.streaming = null;
+    this.updateBusy();
+    this.scrollToEnd();
+    this.touchSidebar();
+  }
+
+  onError(frame) {
+    if (frame.message_id && this.messages.has(frame.message_id)) {
+      const state = this.messages.get(frame.message_id);
+      if (frame.code === "resume_expired") {
+        this.reload();
+        return;
+      }
+      state.data.error_message = frame.message;
+      state.error.hidden = false;
+      state.error.textContent = frame.message;
+      return;
+    }
+    if (frame.client_id && this.pending.has(frame.client_id)) {
+      this.refuse(frame.client_id, frame.message);
+    }
+  }
+
+  refuse(clientId, message) {
+    const question = this.pending.get(clientId);
+    if (question) {
+      this.pending.delete(clientId);
+      question.article.remove();
+      if (!this.input.value.trim()) this.input.value = question.text;
+    }
+    this.showNotice(message);
+    this.updateBusy();
+  }
+
+  async reload() {
+    try {
+      const messages = await api("GET", `/api/v1/conversations/${this.conversation.id}/messages/`);
+      this.log.replaceChildren();
+      this.messages.clear();
+      for (const data of messages) this.addMessage(data);
+      for (const state of this.messages.values()) {
+        if (state.status === "streaming") {
+          this.streaming = state;
+          this.transport.follow(state.id);
+        }
+      }
+      this.updateBusy();
+      this.scrollToEnd(true);
+    } catch (error) {
+      this.showNotice(error.message);
+    }
+  }
+
+  // --- actions ------------------------------------------------------------------------
+
+  bindComposer() {
+    if (!this.form) return;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const text = this.input.value;
+      if (!text.trim() || this.busy) return;
+      this.sendText(text);
+    });
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.form.requestSubmit();
+      }
+    });
+    this.input.addEventListener("input", () => this.autosize());
+    this.stopButton?.addEventListener("click", () => this.stop());
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.streaming && document.activeElement === this.input) this.stop();
+    });
+  }
+
+  autosize() {
+    this.input.style.height = "auto";
+    this.input.style.height = `${Math.min(this.input.scrollHeight, 240)}px`;
+  }
+
+  async sendText(text) {
+    this.hideNotice();
+    if (this.config.mode !== "conversation") {
+      await this.startConversation(text);
+      return;
+    }
+    const clientId = newClientId();
+    const state = this.addMessage({ role: "user", content: text, status: "sending" });
+    state.article.classList.add("is-pending");
+    this.pending.set(clientId, state);
+    this.input.value = "";
+    this.autosize();
+    this.updateBusy();
+    this.scrollToEnd(true);
+    try {
+      await this.transport.send({ text, clientId });
+    } catch (error) {
+      this.refuse(clientId, error.message);
+    }
+  }
+
+  async startConversation(text) {
+    const body = {};
+    const alterEgo = this.root.querySelector("[data-alter-ego]");
+    if (alterEgo) body.alter_ego = alterEgo.value || null; // else: the user's default
+    if (this.config.prompt) body.prompt = this.config.prompt.key;
+    const model = this.root.querySelector("[data-model]")?.value;
+    if (model) body.model = model;
+    this.sendButton.disabled = true;
+    try {
+      const conversation = await api("POST", "/api/v1/conversations/", body);
+      sessionStorage.setItem(`spark:pending:${conversation.id}`, text);
+      location.assign(`/chat/${conversation.id}/`);
+    } catch (error) {
+      this.sendButton.disabled = false;
+      this.showNotice(error.message);
+    }
+  }
+
+  async stop() {
+    if (!this.streaming) return;
+    this.stopButton.disabled = true;
+    try {
+      await this.transport.cancel();
+    } catch (error) {
+      this.showNotice(error.message);
+    }
+  }
+
+  async regenerate(state) {
+    if (this.busy) return;
+    this.hideNotice();
+    try {
+      await this.transport.regenerate({ messageId: state.id, clientId: newClientId() });
+    } catch (error) {
+      this.showNotice(error.message);
+    }
+  }
+
+  startEdit(state) {
+    if (this.busy || state.article.querySelector(".msg-edit")) return;
+    const area = el("textarea", { class: "msg-edit-input", rows: "3", "aria-label": _("Edit your message") });
+    area.value = state.text;
+    const save = el("button", { type: "submit", class: "small", text: _("Send") });
+    const cancel = el("button", { type: "button", class: "small secondary", text: _("Cancel") });
+    const form = el("form", { class: "msg-edit" }, area, el("div", { class: "msg-edit-actions" }, cancel, save));
+    state.content.hidden = true;
+    state.content.after(form);
+    area.focus();
+    const close = () => {
+      form.remove();
+      state.content.hidden = false;
+    };
+    cancel.addEventListener("click", close);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = area.value;
+      if (!text.trim()) return;
+      close();
+      const clientId = newClientId();
+      // The edited message and what follows it are replaced.
+      let node = state.article;
+      while (node) {
+        const next = node.nextElementSibling;
+        this.messages.delete(node.dataset.messageId);
+        node.remove();
+        node = next;
+      }
+      const replacement = this.addMessage({ role: "user", content: text, status: "sending" });
+      replacement.article.classList.add("is-pending");
+      this.pending.set(clientId, replacement);
+      this.updateBusy();
+      try {
+        await this.transport.edit({ text, clientId, editOf: state.id });
+      } catch (error) {
+        this.refuse(clientId, error.message);
+        this.reload();
+      }
+    });
+  }
+
+  async copy(state) {
+    try {
+      await navigator.clipboard.writeText(state.text);
+      this.showNotice(_("Copied to the clipboard."), "ok");
+    } catch {
+      this.showNotice(_("Copying is not allowed here."));
+    }
+  }
+
+  get busy() {
+    return Boolean(this.streaming) || this.pending.size > 0;
+  }
+
+  updateBusy() {
+    if (!this.form) return;
+    const streaming = Boolean(this.streaming) || this.pending.size > 0;
+    this.form.classList.toggle("is-busy", streaming);
+    this.stopButton.hidden = !streaming;
+    this.stopButton.disabled = !this.streaming;
+    this.sendButton.hidden = streaming;
+  }
+
+  lockComposer() {
+    this.input.disabled = true;
+    this.sendButton.disabled = true;
+    this.showNotice(_("This conversation was closed. You can start a new one."));
+  }
+
+  showNotice(message, kind = "error") {
+    if (!this.notice) return;
+    this.notice.textContent = message;
+    this.notice.className = `chat-notice ${kind}`;
+    this.notice.hidden = false;
+    clearTimeout(this.noticeTimer);
+    if (kind === "ok") this.noticeTimer = setTimeout(() => this.hideNotice(), 2000);
+  }
+
+  hideNotice() {
+    if (this.notice) this.notice.hidden = true;
+  }
+
+  showConnection(state) {
+    if (!this.connection) return;
+    const labels = {
+      connecting: _("Connecting…"),
+      live: "",
+      reconnecting: _("Reconnecting…"),
+      fallback: "",
+      gone: _("This conversation is not available."),
+    };
+    this.connection.textContent = labels[state] || "";
+    this.connection.hidden = !labels[state];
+    this.root.dataset.transport = state === "fallback" ? "sse" : this.transport?.mode || "ws";
+  }
+
+  touchSidebar() {
+    document.dispatchEvent(new CustomEvent("spark:conversation-activity", { detail: { id: this.conversation.id } }));
+  }
+
+  // --- header: title, model, alter ego ------------------------------------------------------
+
+  bindTitle() {
+    const button = this.root.querySelector("[data-rename]");
+    const title = this.root.querySelector("[data-title]");
+    if (!button || !title || !this.conversation) return;
+    button.addEventListener("click", () => {
+      const input = el("input", { type: "text", class: "title-input", maxlength: "200", "aria-label": _("Conversation title") });
+      input.value = this.conversation.title;
+      title.replaceWith(input);
+      button.hidden = true;
+      input.focus();
+      input.select();
+      let done = false;
+      const finish = async (save) => {
+        if (done) return;
+        done = true;
+        const value = input.value.trim();
+        if (save && value && value !== this.conversation.title) {
+          try {
+            this.conversation = await api("PATCH", `/api/v1/conversations/${this.conversation.id}/`, { title: value });
+            document.dispatchEvent(new CustomEvent("spark:conversation-renamed", { detail: this.conversation }));
+          } catch (error) {
+            this.showNotice(error.message);
+          }
+        }
+        title.textContent = this.conversation.title || _("New chat");
+        input.replaceWith(title);
+        button.hidden = false;
+      };
+      input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter") finish(true);
+        if (event.key === "Escape") finish(false);
+      });
+      input.addEventListener("blur", () => finish(true));
+    });
+    document.addEventListener("spark:conversation-renamed", (event) => {
+      if (event.detail.id === this.conversation.id) {
+        this.conversation.title = event.detail.title;
+        title.textContent = event.detail.title || _("New chat");
+      }
+    });
+  }
+
+  bindPickers() {
+    const model = this.root.querySelector("[data-model]");
+    const alterEgo = this.root.querySelector("[data-alter-ego]");
+    if (this.config.mode !== "conversation") return;
+    model?.addEventListener("change", () => this.patchConversation({ model: model.value }, model));
+    alterEgo?.addEventListener("change", () =>
+      this.patchConversation({ alter_ego: alterEgo.value || null }, alterEgo),
+    );
+  }
+
+  async patchConversation(body, control) {
+    control.disabled = true;
+    try {
+      this.conversation = await api("PATCH", `/api/v1/conversations/${this.conversation.id}/`, body);
+      this.showNotice(_("Saved."), "ok");
+    } catch (error) {
+      this.showNotice(error instanceof ApiError ? error.message : String(error));
+    } finally {
+      control.disabled = false;
+    }
+  }
+
+  bindStarters() {
+    for (const button of this.root.querySelectorAll("[data-starter]")) {
+      button.addEventListener("click", () => {
+        if (!this.busy) this.sendText(button.dataset.starter);
+      });
+    }
+  }
+}

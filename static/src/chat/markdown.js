@@ -1,0 +1,78 @@
+// Markdown for answers: marked (GFM), sanitized by DOMPurify, code highlighted by highlight.js.
+import { Marked } from "marked";
+import DOMPurify from "dompurify";
+import hljs from "highlight.js/lib/core";
+import bash from "highlight.js/lib/languages/bash";
+import c from "highlight.js/lib/languages/c";
+import cpp from "highlight.js/lib/languages/cpp";
+import css from "highlight.js/lib/languages/css";
+import diff from "highlight.js/lib/languages/diff";
+import go from "highlight.js/lib/languages/go";
+import java from "highlight.js/lib/languages/java";
+import javascript from "highlight.js/lib/languages/javascript";
+import json from "highlight.js/lib/languages/json";
+import markdown from "highlight.js/lib/languages/markdown";
+import php from "highlight.js/lib/languages/php";
+import plaintext from "highlight.js/lib/languages/plaintext";
+import python from "highlight.js/lib/languages/python";
+import ruby from "highlight.js/lib/languages/ruby";
+import rust from "highlight.js/lib/languages/rust";
+import sql from "highlight.js/lib/languages/sql";
+import typescript from "highlight.js/lib/languages/typescript";
+import xml from "highlight.js/lib/languages/xml";
+import yaml from "highlight.js/lib/languages/yaml";
+
+const languages = {
+  bash, c, cpp, css, diff, go, java, javascript, json, markdown, php, plaintext, python,
+  ruby, rust, sql, typescript, xml, yaml,
+};
+for (const [name, language] of Object.entries(languages)) hljs.registerLanguage(name, language);
+hljs.registerAliases(["sh", "shell", "zsh"], { languageName: "bash" });
+hljs.registerAliases(["js", "jsx", "mjs"], { languageName: "javascript" });
+hljs.registerAliases(["ts", "tsx"], { languageName: "typescript" });
+hljs.registerAliases(["py"], { languageName: "python" });
+hljs.registerAliases(["html", "svg"], { languageName: "xml" });
+hljs.registerAliases(["yml"], { languageName: "yaml" });
+hljs.registerAliases(["text", "txt"], { languageName: "plaintext" });
+
+const escapeHtml = (text) =>
+  text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch]);
+
+const marked = new Marked({ gfm: true, breaks: false });
+marked.use({
+  renderer: {
+    code({ text, lang }) {
+      const name = (lang || "").trim().split(/\s+/)[0].toLowerCase();
+      let body;
+      if (name && hljs.getLanguage(name)) {
+        body = hljs.highlight(text, { language: name, ignoreIllegals: true }).value;
+      } else {
+        body = escapeHtml(text);
+      }
+      const label = name ? `<span class="code-lang">${escapeHtml(name)}</span>` : "";
+      return `<div class="code-block">${label}<pre><code class="hljs">${body}</code></pre></div>`;
+    },
+  },
+});
+
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.getAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer nofollow");
+  }
+});
+
+const PURIFY = {
+  USE_PROFILES: { html: true },
+  FORBID_TAGS: ["style", "form", "input", "button", "textarea", "select", "iframe"],
+  FORBID_ATTR: ["style"],
+};
+
+export function renderMarkdown(text) {
+  return DOMPurify.sanitize(marked.parse(text || ""), PURIFY);
+}
+
+// Server snippets are escaped text with <mark>: keep exactly that.
+export function sanitizeSnippet(html) {
+  return DOMPurify.sanitize(html || "", { ALLOWED_TAGS: ["mark"], ALLOWED_ATTR: [] });
+}
