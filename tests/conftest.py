@@ -38,6 +38,32 @@ def _fresh_cache() -> Iterator[None]:
     health_board.reset_local()
 
 
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every database test, the ledger's invariants hold (billing.invariants):
+    transactions balance, cached balances and holds match their rows, no wallet is below
+    its floor. Cheap when a test wrote no billing rows."""
+    if not _uses_database(request):
+        yield
+        return
+    # Requested here so that the database outlives this fixture's check at teardown.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from billing.invariants import ledger_is_empty, ledger_violations
+
+    if ledger_is_empty():
+        return
+    problems = ledger_violations()
+    assert problems == [], "ledger invariants broken:\n" + "\n".join(problems)
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames
+        for name in ("db", "transactional_db", "django_db_reset_sequences")
+    )
+
+
 @pytest.fixture
 def public_tenant(db: None) -> Tenant:
     return Tenant.objects.get(kind=Tenant.Kind.PUBLIC)

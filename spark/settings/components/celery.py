@@ -20,4 +20,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "chat.tasks.sweep_stuck_streams",
         "schedule": 60.0,
     },
+    "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 300.0},
+    "billing-auto-refill": {"task": "billing.tasks.auto_refill_sweep", "schedule": 300.0},
+    "billing-payouts": {"task": "billing.tasks.payouts_run", "schedule": 3600.0},
+    "billing-reconcile-payouts": {"task": "billing.tasks.payouts_reconcile", "schedule": 600.0},
 }
