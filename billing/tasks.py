@@ -12,19 +12,19 @@ from spark.tenancy.context import unscoped
 from spark.tenancy.tasks import TenantTask
 
 
-@shared_task(queue="billing", acks_late=True)
+@shared_task(acks_late=True)
 def webhook_process(*, event_pk: int) -> None:
     payments.webhook_process(event_pk=event_pk)
 
 
-@shared_task(base=TenantTask, queue="billing")
+@shared_task(base=TenantTask)
 def auto_refill(*, tenant_id: int) -> None:
     with unscoped():
         tenant = Tenant.objects.get(pk=tenant_id)
     payments.auto_refill_run(tenant=tenant)
 
 
-@shared_task(queue="billing", acks_late=True)
+@shared_task(acks_late=True)
 def auto_refill_sweep() -> None:
     """Beat: refill every tenant whose wallet dropped below its threshold."""
     with unscoped():
@@ -37,19 +37,19 @@ def auto_refill_sweep() -> None:
         auto_refill.delay(tenant_id=tenant_id)
 
 
-@shared_task(queue="billing", acks_late=True)
+@shared_task(acks_late=True)
 def payouts_run() -> None:
     with unscoped():
         payments.payouts_run()
 
 
-@shared_task(queue="billing", acks_late=True)
+@shared_task(acks_late=True)
 def payouts_reconcile() -> None:
     with unscoped():
         payments.payouts_reconcile()
 
 
-@shared_task(queue="billing", acks_late=True)
+@shared_task(acks_late=True)
 def release_stale_holds() -> None:
     with unscoped():
         payments.holds_release_stale(older_than_seconds=settings.SPARK_BILLING_HOLD_TTL_SECONDS)

@@ -56,10 +56,9 @@ def _call(func: Any, params: dict[str, Any], idempotency_key: str | None = None)
     try:
         return func(params=params, options=options)
     except stripe.CardError as error:
-        intent = getattr(error, "error", None)
-        intent_id = ""
-        if intent is not None and getattr(intent, "payment_intent", None):
-            intent_id = str(intent.payment_intent.get("id", ""))
+        details = getattr(error, "error", None)
+        intent = getattr(details, "payment_intent", None) if details is not None else None
+        intent_id = str(getattr(intent, "id", "") or "") if intent is not None else ""
         raise PaymentDeclined(
             error.user_message or str(error), code=error.code or "", payment_intent_id=intent_id
         ) from error

@@ -23,3 +23,6 @@ SPARK_BILLING_ESTIMATE_CAP_USD = Decimal(env.str("SPARK_BILLING_ESTIMATE_CAP_USD
 SPARK_SIGNUP_CREDIT_USD = Decimal(env.str("SPARK_SIGNUP_CREDIT_USD", default="0"))
 # Holds older than this are released by a sweeper (an answer's process died), in seconds.
 SPARK_BILLING_HOLD_TTL_SECONDS = env.int("SPARK_BILLING_HOLD_TTL_SECONDS", default=900)
+
+# Billing's tasks run on their own Celery queue.
+CELERY_TASK_ROUTES = {"billing.tasks.*": {"queue": "billing"}}
