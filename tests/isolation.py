@@ -13,6 +13,8 @@ from typing import Any
 
 from accounts import services as account_services
 from accounts.models import AlterEgo, ApiKey, User
+from billing import services as billing_services
+from billing.models import MemberCap
 from marketplace.models import Prompt
 from spark.llm.models import UserProviderKey
 from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
@@ -53,6 +55,19 @@ def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
         return None
     alter_ego.refresh_from_db()
     return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
+
+
+def _member_cap(owner: User) -> MemberCap:
+    cap = billing_services.member_cap_set(
+        tenant=owner.membership.tenant, user=owner, monthly_cap=5_000_000
+    )
+    assert cap is not None
+    return cap
+
+
+def _member_cap_snapshot(cap: MemberCap) -> Any:
+    cap.refresh_from_db()
+    return (cap.monthly_cap, cap.action, cap.raise_step, cap.raise_max)
 
 
 RESOURCES: list[IsolatedResource] = [
@@ -115,5 +130,17 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
         ],
         snapshot=_alter_ego_snapshot,
+    ),
+    IsolatedResource(
+        name="member_cap",
+        create=_member_cap,
+        endpoints=lambda cap: [
+            Endpoint("POST", f"/billing/team/caps/{cap.user.uuid}/"),
+            Endpoint("GET", "/billing/team/"),
+            Endpoint("POST", "/billing/team/topup/"),
+            Endpoint("POST", "/billing/team/auto-refill/"),
+            Endpoint("POST", "/billing/team/card/"),
+        ],
+        snapshot=_member_cap_snapshot,
     ),
 ]
