@@ -127,3 +127,10 @@ aconversation_for = sync_to_async(conversation_for)
 afund = sync_to_async(fund)
 afund_tenant = sync_to_async(fund_tenant)
 abalance = sync_to_async(balance)
+
+
+@pytest.fixture(autouse=True)
+def _in_process_channel_layer(settings: Any) -> None:
+    """Billing's turns publish their events to an in-process layer: the Redis layer and
+    its transport are chat's to test, and a turn's events are not what billing checks."""
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
