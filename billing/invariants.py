@@ -51,10 +51,10 @@ def ledger_violations() -> list[str]:
                 f"but its open holds sum to {account.holds_total}"  # type: ignore[attr-defined]
             )
         below = Account.objects.filter(floor__isnull=False, balance__lt=F("floor"))
-        for account in below[:100]:
+        for wallet in below[:100]:
             problems.append(
-                f"wallet {account.pk} ({account.key}) is at {account.balance} µ$, "
-                f"below its floor of {account.floor}"
+                f"wallet {wallet.pk} ({wallet.key}) is at {wallet.balance} µ$, "
+                f"below its floor of {wallet.floor}"
             )
         unpaid = UsageRecord.objects.filter(transaction__isnull=True).exclude(total=0)
         for record in unpaid[:100]:

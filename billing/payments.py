@@ -62,6 +62,8 @@ def _code_applies(code: DiscountCode, *, user: User, tenant: Tenant) -> bool:
         return True
     if code.scope == DiscountCode.Scope.TENANT:
         return code.tenant_id == tenant.pk
+    if code.creator_id is None:
+        return False
     with unscoped():  # a creator's code: users of a storefront the creator owns
         return (
             tenant.kind == Tenant.Kind.STOREFRONT

@@ -281,8 +281,12 @@ def platform_breakdowns(*, period: DateRange) -> dict[str, Any]:
             "n": Count("id"),
         }
         totals = qs.aggregate(**sums)
-        by_tenant = list(qs.values("tenant__name").annotate(**sums).order_by("-cost")[:50])
-        top_users = list(qs.values("user__email").annotate(**sums).order_by("-cost")[:20])
+        by_tenant = list(
+            qs.values("tenant__name").annotate(**sums).order_by("-cost")[:50]  # type: ignore[misc]
+        )
+        top_users = list(
+            qs.values("user__email").annotate(**sums).order_by("-cost")[:20]  # type: ignore[misc]
+        )
     return {"totals": totals, "by_tenant": by_tenant, "top_users": top_users}
 
 

@@ -19,9 +19,9 @@ from security.models import AuditLogEntry
 pytestmark = pytest.mark.django_db
 
 
-def _post(key: str, legs: list[ledger.Leg], **kwargs: object) -> Transaction:
+def _post(key: str, legs: list[ledger.Leg]) -> Transaction:
     return ledger.transaction_post(
-        kind=Transaction.Kind.GRANT, idempotency_key=key, reference="test", legs=legs, **kwargs
+        kind=Transaction.Kind.GRANT, idempotency_key=key, reference="test", legs=legs
     )
 
 
