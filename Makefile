@@ -12,12 +12,13 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export LITELLM_OFFLINE_MODE := true
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install run serve migrate seed test test-fast lint typecheck contracts fmt messages static clean
+.PHONY: help install run serve migrate seed test test-fast lint typecheck contracts fmt messages static assets clean
 
 help:
 	@echo "make run     install, migrate, seed the demo and serve http://$(HOST):$(PORT)"
 	@echo "make test    install and run the whole suite (lint, contracts, migrations, pytest)"
 	@echo "make lint    ruff and mypy"
+	@echo "make assets  bundle the front-end code (npm + esbuild) into static/build/"
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -69,6 +70,15 @@ fmt: install
 messages: install
 	$(PY) manage.py makemessages -l es --ignore=.venv --ignore=.tools --ignore=node_modules
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=.tools
+
+# Front-end bundles (charts of the billing dashboards). Pages work without them: every
+# chart has a table fallback.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+assets: node_modules/.installed
+	npm run build
 
 clean:
 	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
