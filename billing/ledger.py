@@ -112,7 +112,6 @@ def _merge(legs: Sequence[Leg]) -> dict[int, int]:
     return {pk: amount for pk, amount in merged.items() if amount != 0}
 
 
-@transaction.atomic
 def transaction_post(
     *,
     kind: str,
@@ -128,40 +127,50 @@ def transaction_post(
 
     Raises ``InsufficientFunds`` when a wallet would go below its floor (unless
     ``below_floor_ok``: holds already reserved the money) and ``LedgerError`` when the
-    legs do not sum to zero.
+    legs do not sum to zero. Nothing is written when it raises, and the caller's
+    transaction stays usable (the checks run before any write).
     """
-    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing
     amounts = _merge(legs)
     if sum(amounts.values()) != 0:
         raise LedgerError(f"unbalanced transaction {idempotency_key}: {amounts}")
-    try:
-        with transaction.atomic():
-            txn = Transaction.objects.create(
-                kind=kind,
-                idempotency_key=idempotency_key,
-                reference=reference[:200],
-                memo=memo[:300],
-                created_by=created_by if getattr(created_by, "pk", None) else None,
-                reverses=reverses,
+    # No savepoint: a caller's transaction (Settle) is already atomic, and nothing in
+    # this block raises after a write except a database error, which dooms it anyway.
+    with transaction.atomic(savepoint=False):
+        accounts = accounts_lock(amounts) if amounts else {}
+        short = [
+            pk
+            for pk, amount in amounts.items()
+            if amount < 0
+            and accounts[pk].floor is not None
+            and accounts[pk].balance + amount < accounts[pk].floor  # type: ignore[operator]
+            and not below_floor_ok
+        ]
+        if not short:
+            try:
+                with transaction.atomic():
+                    txn = Transaction.objects.create(
+                        kind=kind,
+                        idempotency_key=idempotency_key,
+                        reference=reference[:200],
+                        memo=memo[:300],
+                        created_by=created_by if getattr(created_by, "pk", None) else None,
+                        reverses=reverses,
+                    )
+            except IntegrityError:  # this key was written already: that one stands
+                return Transaction.objects.get(idempotency_key=idempotency_key)
+            for pk, amount in amounts.items():
+                Account.objects.filter(pk=pk).update(balance=F("balance") + amount)
+            Entry.objects.bulk_create(
+                [
+                    Entry(transaction=txn, account_id=pk, amount=amount)
+                    for pk, amount in amounts.items()
+                ]
             )
-    except IntegrityError:  # the same key, written concurrently: that one wins
-        return Transaction.objects.get(idempotency_key=idempotency_key)
-    if not amounts:
-        return txn
-    accounts = accounts_lock(amounts)
-    for pk, amount in amounts.items():
-        account = accounts[pk]
-        new_balance = account.balance + amount
-        floor = account.floor
-        if floor is not None and amount < 0 and new_balance < floor and not below_floor_ok:
-            raise InsufficientFunds(f"account {pk} would go below its floor")
-        Account.objects.filter(pk=pk).update(balance=F("balance") + amount)
-    Entry.objects.bulk_create(
-        [Entry(transaction=txn, account_id=pk, amount=amount) for pk, amount in amounts.items()]
-    )
-    return txn
+            return txn
+    existing = Transaction.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    raise InsufficientFunds(f"accounts {short} would go below their floor")
 
 
 @transaction.atomic
@@ -192,13 +201,18 @@ def hold_place(*, account: Account, amount: int, reference: str, user: Any = Non
     return Hold.objects.create(account=account, amount=amount, reference=reference, user=user)
 
 
-def hold_release(*, hold_id: int) -> Hold | None:
-    """Release a hold once (locks its account). Returns None if it was already released."""
-    with transaction.atomic():
-        hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
+def hold_release(*, hold_id: int, hold: Hold | None = None, locked: bool = False) -> Hold | None:
+    """Release a hold once. Returns None if it was already released.
+
+    ``locked``: the caller holds its account's row lock already (and passes the hold).
+    """
+    with transaction.atomic(savepoint=False):
         if hold is None:
-            return None
-        accounts_lock([hold.account_id])
+            hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
+            if hold is None:
+                return None
+        if not locked:
+            accounts_lock([hold.account_id])
         released = Hold.objects.filter(pk=hold_id, released_at__isnull=True).update(
             released_at=timezone.now()
         )

@@ -91,6 +91,7 @@ class Reservation:
     payer_kind: str
     hold_id: int | None
     estimate: int
+    plan: policy.Plan | None = None  # reused by Settle: the rates the estimate was made at
 
 
 def estimate_price(*, plan: policy.Plan, model: LLMModel, input_tokens: int, byok: bool) -> int:
@@ -195,7 +196,7 @@ def turn_reserve(
                 code="wallet_frozen",
             )
         if estimate <= 0:
-            return Reservation(payer.pk, plan.payer_kind, None, 0)
+            return Reservation(payer.pk, plan.payer_kind, None, 0, plan)
         if payer.available < estimate:
             if plan.payer_kind == "tenant":
                 message = _("Your team's wallet is empty. Ask your manager to add funds.")
@@ -211,7 +212,7 @@ def turn_reserve(
             )
         _cap_check(plan=plan, tenant=tenant, user=user, payer=payer, estimate=estimate)
         hold = ledger.hold_place(account=payer, amount=estimate, reference=reference, user=user)
-    return Reservation(payer.pk, plan.payer_kind, hold.pk, estimate)
+    return Reservation(payer.pk, plan.payer_kind, hold.pk, estimate, plan)
 
 
 def reservation_release(*, hold_id: int) -> None:
@@ -348,12 +349,18 @@ def uses_settle(
     conversation_id: int | None,
     message_id: int | None,
     hold_id: int | None,
+    plan: policy.Plan | None = None,
 ) -> Settlement:
-    """Charge a turn's uses and release its hold (inside the caller's atomic block)."""
+    """Charge a turn's uses and release its hold (inside the caller's atomic block).
+
+    ``plan`` is the reservation's (the payer and rates when the turn was admitted).
+    """
     assert transaction.get_connection().in_atomic_block
-    plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
+    if plan is None:
+        plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
     payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
     own_hold = 0
+    hold = None
     if hold_id is not None:
         hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
         own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
@@ -377,8 +384,8 @@ def uses_settle(
         )
         payable = max(payable - record.charged, 0)
         records.append(record)
-    if hold_id is not None:
-        ledger.hold_release(hold_id=hold_id)
+    if hold is not None:
+        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=hold.account_id == payer.pk)
     if any(r.charged for r in records) and plan.payer_kind == "tenant":
         _maybe_auto_refill(tenant=tenant, policy_row=plan.policy)
     return Settlement(records=records, cost=sum(r.total for r in records), payer_id=payer.pk)

@@ -148,6 +148,7 @@ def settle_turn(turn: Turn) -> None:
             conversation_id=turn.conversation.pk,
             message_id=turn.assistant_message.pk if turn.assistant_message else None,
             hold_id=reservation.hold_id if reservation is not None else None,
+            plan=reservation.plan if reservation is not None else None,
         )
         turn.cost_micros = settlement.cost
         chat_services.turn_write_completion(turn=turn)
