@@ -27,7 +27,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -228,13 +227,15 @@ def main() -> None:
 
     problems = ledger_violations()
     baseline = results[0].rate
-    print(f"{'scenario':<44} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'× baseline':>10}")
+    print(  # noqa: T201
+        f"{'scenario':<44} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'× baseline':>10}"
+    )
     for result in results:
-        print(
+        print(  # noqa: T201
             f"{result.name:<44} {result.messages:>8} {result.seconds:>8.2f} "
             f"{result.rate:>8.1f} {result.rate / baseline:>10.2f}"
         )
-    print("ledger_check:", "clean" if not problems else problems[:5])
+    print("ledger_check:", "clean" if not problems else problems[:5])  # noqa: T201
 
 
 if __name__ == "__main__":
