@@ -382,3 +382,108 @@ async def test_a_raise_cap_grows_by_its_step_up_to_its_maximum(
     blocked, _ = await send(member, tenant_a, conversation)
     assert blocked.code == "spending_cap_reached"
     assert await abalance(await sync_to_async(ledger.tenant_wallet)(tenant_a)) == 1_000_000 - 1_800
+
+
+# --- paid prompts, curator sites ----------------------------------------------------------
+
+
+@sync_to_async
+def paid_prompt(owner: User, markup: int) -> Any:
+    from billing.models import PromptPricing
+    from spark.llm.models import LLMModel
+    from tests.factories import create_prompt
+
+    model = LLMModel.objects.filter(slug="priced-gpt").first() or make_priced_model()
+    prompt = create_prompt(owner=owner, default_model=model)
+    with unscoped():
+        PromptPricing.objects.create(tenant=prompt.tenant, prompt=prompt, markup_per_million=markup)
+    return prompt
+
+
+async def test_a_paid_prompt_pays_its_creator_seventy_percent_of_the_markup(
+    llm_fakes: Any, user: User, public_tenant: Tenant
+) -> None:
+    creator = await sync_to_async(create_user)(tenant=public_tenant, email="maker@example.com")
+    prompt = await paid_prompt(creator, markup=2_000_000)  # $2 per 1M tokens
+    await afund(user, 1_000_000)
+    conversation = await aconversation_for(user, public_tenant, prompt=prompt)
+    llm_fakes.openai.script(Reply("Paid.", input_tokens=1_000, output_tokens=50))
+
+    outcome, turn = await send(user, public_tenant, conversation)
+
+    assert outcome.status == "complete"
+    [record] = await records(user=user)
+    # provider 500; paid-prompt margin 10 % = 50; markup 1_050 tokens × 2 µ$ = 2_100
+    assert (record.provider_cost, record.creator_fee, record.platform_fee) == (500, 1_470, 680)
+    assert turn.cost_micros == record.total == 2_650
+    earnings = await sync_to_async(ledger.creator_earnings)(creator)
+    assert earnings.balance == 1_470
+
+
+async def test_a_creator_using_their_own_paid_prompt_pays_no_markup(
+    llm_fakes: Any, user: User, public_tenant: Tenant
+) -> None:
+    prompt = await paid_prompt(user, markup=2_000_000)
+    await afund(user, 1_000_000)
+    conversation = await aconversation_for(user, public_tenant, prompt=prompt)
+    llm_fakes.openai.script(Reply("Mine.", input_tokens=1_000, output_tokens=50))
+    await send(user, public_tenant, conversation)
+    [record] = await records(user=user)
+    assert (record.creator_fee, record.platform_fee, record.total) == (0, 75, 575)  # 15 %
+
+
+async def test_a_curator_site_pays_its_curator_a_commission_from_the_platform_take(
+    llm_fakes: Any, tenant_b: Tenant, user_b: User
+) -> None:
+    await priced()
+    curator = await sync_to_async(create_user)(
+        tenant=tenant_b, email="cora@b.example", role=Membership.Role.OWNER
+    )
+    await afund(user_b, 1_000_000)
+    conversation = await aconversation_for(user_b, tenant_b, model_slug="priced-gpt")
+    llm_fakes.openai.script(Reply("Curated.", output_tokens=50))
+
+    await send(user_b, tenant_b, conversation)
+
+    [record] = await records(user=user_b)
+    # margin 100 µ$; 20 % of it to the curator
+    assert (record.provider_cost, record.platform_fee, record.curator_fee) == (500, 80, 20)
+    commission = await sync_to_async(ledger.curator_commission)(curator)
+    assert commission.balance == 20
+    assert (await wallet_of(user_b)).balance == 1_000_000 - 600
+
+
+async def test_a_curator_can_pay_for_their_readers(
+    llm_fakes: Any, tenant_b: Tenant, user_b: User
+) -> None:
+    await priced()
+    policy = await sync_to_async(services.tenant_policy_get_or_create)(tenant=tenant_b)
+    with unscoped():
+        await type(policy).objects.filter(pk=policy.pk).aupdate(payer="tenant")
+    await afund_tenant(tenant_b, 10_000)
+    conversation = await aconversation_for(user_b, tenant_b, model_slug="priced-gpt")
+    llm_fakes.openai.script(Reply("On the house.", output_tokens=50))
+    outcome, _ = await send(user_b, tenant_b, conversation)
+    assert outcome.status == "complete"
+    assert (await wallet_of(user_b)).balance == 0
+    assert await abalance(await sync_to_async(ledger.tenant_wallet)(tenant_b)) == 10_000 - 600
+
+
+async def test_holds_left_by_a_dead_process_are_released_by_the_sweeper(
+    user: User, public_tenant: Tenant
+) -> None:
+    from billing import payments
+
+    model = await priced()
+    await afund(user, 10_000)
+    reservation = await sync_to_async(services.turn_reserve)(
+        tenant=public_tenant, user=user, prompt=None, model=model, input_tokens=0, reference="m:x"
+    )
+    assert (await wallet_of(user)).held == WORST
+    assert await sync_to_async(payments.holds_release_stale)(older_than_seconds=3600) == 0
+    assert await sync_to_async(payments.holds_release_stale)(older_than_seconds=-1) == 1
+    wallet = await wallet_of(user)
+    assert (wallet.balance, wallet.held) == (10_000, 0)
+    with unscoped():
+        hold = await Hold.objects.aget(pk=reservation.hold_id)
+    assert hold.released_at is not None
