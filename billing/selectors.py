@@ -192,6 +192,10 @@ class TeamMember:
     spent: int
     cap: Any
 
+    @property
+    def role_label(self) -> str:
+        return str(Membership.Role(self.role).label)
+
 
 def team_overview(*, tenant: Tenant) -> dict[str, Any]:
     wallet = ledger.tenant_wallet(tenant)
