@@ -548,3 +548,35 @@ def test_a_dispute_reverses_the_credit_claws_back_creator_earnings_and_freezes_t
             tenant=public_tenant, user=user, prompt=None, model=model, input_tokens=1, reference="x"
         )
     assert refused.value.code == "wallet_frozen"
+
+
+@pytest.mark.parametrize("outcome", ["payment_intent.succeeded", "payment_intent.payment_failed"])
+def test_a_refill_stripe_settles_later_is_booked_by_its_webhook(
+    fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client, outcome: str
+) -> None:
+    save_card(fake_stripe, manager, tenant_a, client)
+    services.auto_refill_configure(
+        tenant=tenant_a, enabled=True, threshold=10 * MICROS_PER_USD, amount=50 * MICROS_PER_USD
+    )
+    fake_stripe.intent_status = "processing"
+    refill = payments.auto_refill_run(tenant=tenant_a)
+    assert refill is not None and refill.status == "pending"
+    assert payments.auto_refill_run(tenant=tenant_a) is not None  # the same refill, same key
+    [intent] = fake_stripe.payment_intents.values()
+    assert len(fake_stripe.payment_intents) == 1
+    if outcome == "payment_intent.payment_failed":
+        intent = {**intent, "last_payment_error": {"message": "Your card was declined."}}
+    event = fake_stripe.signed_event(outcome, intent)
+    assert deliver(client, *event) == 200
+    assert deliver(client, *event) == 200
+    refill.refresh_from_db()
+    if outcome == "payment_intent.succeeded":
+        assert refill.status == "succeeded"
+        assert balance(ledger.tenant_wallet(tenant_a)) == 50 * MICROS_PER_USD
+        assert mail.outbox == []
+    else:
+        assert (refill.status, refill.failure) == ("failed", "Your card was declined.")
+        assert balance(ledger.tenant_wallet(tenant_a)) == 0
+        assert [m.to for m in mail.outbox] == [[manager.email]]
+        with unscoped():
+            assert TenantBillingPolicy.objects.get(tenant=tenant_a).refill_failed_at is not None

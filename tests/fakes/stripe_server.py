@@ -10,6 +10,7 @@ Scripting::
 
     fake.decline_payment_methods.add("pm_declined")  # off-session charges are declined
     fake.fail_transfers = "balance_insufficient"     # transfers are refused
+    fake.intent_status = "processing"                # off-session charges settle later
     payload, header = fake.signed_event("checkout.session.completed", session)
     fake.transfers / fake.sessions / fake.requests   # what the fake received
 """
@@ -136,6 +137,7 @@ class FakeStripe:
             self.transfers: dict[str, Json] = {}
             self.idempotent: dict[str, tuple[str, Json, int, Json]] = {}
             self.decline_payment_methods: set[str] = set()
+            self.intent_status = "succeeded"  # e.g. "processing": settled later by webhook
             self.fail_transfers: str | None = None
 
     def new_id(self, prefix: str) -> str:
@@ -279,7 +281,7 @@ class FakeStripe:
             "customer": params.get("customer"),
             "payment_method": params.get("payment_method"),
             "metadata": params.get("metadata", {}),
-            "status": "succeeded",
+            "status": self.intent_status,
         }
         if params.get("payment_method") in self.decline_payment_methods:
             intent["status"] = "requires_payment_method"
