@@ -742,6 +742,22 @@ def webhook_process(*, event_pk: int) -> None:
         )
 
 
+WEBHOOK_MAX_ATTEMPTS = 10
+
+
+def webhooks_retry(*, older_than_seconds: int = 60) -> int:
+    """Process the stored events that are still unprocessed (a failure, a lost task)."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    pending = WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=cutoff, attempts__lt=WEBHOOK_MAX_ATTEMPTS
+    ).order_by("received_at")
+    done = 0
+    for event_pk in pending.values_list("pk", flat=True)[:500]:
+        webhook_process(event_pk=event_pk)
+        done += 1
+    return done
+
+
 def holds_release_stale(*, older_than_seconds: int) -> int:
     """Release holds whose answers died with their process (the sweeper)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)

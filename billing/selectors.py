@@ -19,6 +19,7 @@ from billing import ledger
 from billing.models import Account, Payout, Refill, TenantBillingPolicy, TopUp, UsageRecord
 from billing.payments import earnings_available, earnings_pending
 from billing.services import month_start
+from marketplace.selectors import prompt_get_for_owner, prompt_list_for_owner
 from spark.tenancy.context import unscoped
 
 
@@ -257,9 +258,17 @@ def earnings_overview(*, user: User) -> dict[str, Any]:
             .annotate(earned=Sum("creator_fee"), n=Count("id"))
             .order_by("-earned")[:20]
         )
-    from billing.models import ConnectAccount
+    from billing.models import ConnectAccount, PromptPricing
 
+    prompts = list(prompt_list_for_owner(user=user))
+    with unscoped():
+        markups = dict(
+            PromptPricing.objects.filter(prompt__in=prompts).values_list(
+                "prompt_id", "markup_per_million"
+            )
+        )
     return {
+        "prompts": [(prompt, markups.get(prompt.pk, 0)) for prompt in prompts],
         "account": account,
         "pending": earnings_pending(account),
         "available": earnings_available(account),
@@ -305,3 +314,8 @@ def platform_export_rows(*, period: DateRange) -> QuerySet[UsageRecord]:
             .select_related("tenant", "user", "prompt")
             .order_by("created_at", "id")
         )
+
+
+def prompt_of_creator(*, user: User, prompt_uuid: Any) -> Any:
+    """One of the user's own prompts (in the active tenant), or ``Http404``."""
+    return prompt_get_for_owner(user=user, slug_or_uuid=str(prompt_uuid))

@@ -503,6 +503,28 @@ def pricing_settings_update(**fields: int) -> PricingSettings:
     return row
 
 
+MAX_MARKUP_PER_MILLION = 1_000 * MICROS_PER_USD  # $1,000 per 1M tokens
+
+
+def prompt_markup_set(*, prompt: Any, markup_per_million: int) -> Any:
+    """The creator's price on their prompt, per million tokens (0: a free prompt).
+
+    The creator / platform split stays the platform's (or the tenant's) decision.
+    """
+    from billing.models import PromptPricing
+
+    if type(markup_per_million) is not int or not 0 <= markup_per_million <= MAX_MARKUP_PER_MILLION:
+        raise ApplicationError(
+            _("The markup is between $0 and $1,000 per million tokens."), code="invalid_amount"
+        )
+    with unscoped():
+        pricing, _created = PromptPricing.objects.update_or_create(
+            prompt=prompt,
+            defaults={"tenant_id": prompt.tenant_id, "markup_per_million": markup_per_million},
+        )
+    return pricing
+
+
 def tenant_policy_get_or_create(*, tenant: Tenant) -> TenantBillingPolicy:
     with unscoped():
         row, _created = TenantBillingPolicy.objects.get_or_create(

@@ -50,6 +50,14 @@ def payouts_reconcile() -> None:
 
 
 @shared_task(acks_late=True)
+def webhooks_retry() -> None:
+    """Beat: process again the Stripe events whose processing failed (a bounded number of
+    times; the admin's "Process again" action is there after that)."""
+    with unscoped():
+        payments.webhooks_retry()
+
+
+@shared_task(acks_late=True)
 def release_stale_holds() -> None:
     with unscoped():
         payments.holds_release_stale(older_than_seconds=settings.SPARK_BILLING_HOLD_TTL_SECONDS)

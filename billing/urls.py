@@ -16,6 +16,11 @@ urlpatterns = [
     path("billing/team/card/", views.team_card, name="team_card"),
     path("billing/earnings/", views.earnings, name="earnings"),
     path("billing/earnings/connect/", views.earnings_connect, name="earnings_connect"),
+    path(
+        "billing/earnings/prompts/<uuid:prompt_uuid>/markup/",
+        views.earnings_prompt_markup,
+        name="earnings_prompt_markup",
+    ),
     path("billing/platform/", views.platform, name="platform"),
     path("billing/platform/export.csv", views.platform_export, name="platform_export"),
     path("billing/stripe/webhook/", views.stripe_webhook, name="stripe_webhook"),

@@ -282,6 +282,7 @@ def earnings(request: HttpRequest) -> HttpResponse:
             **overview,
             "threshold": services.settings.SPARK_PAYOUT_THRESHOLD_USD * MICROS_PER_USD,
             "hold_days": services.settings.SPARK_EARNINGS_HOLD_DAYS,
+            "creator_share": services.policy.pricing_settings().creator_share_bp // 100,
             "chart": {
                 "by_prompt": [
                     {"label": row["prompt__name"], "cost_usd": row["earned"] / MICROS_PER_USD}
@@ -305,6 +306,34 @@ def earnings_connect(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("billing:earnings")
     return redirect(url)
+
+
+class MarkupForm(forms.Form):
+    markup_usd = forms.DecimalField(
+        label=gettext_lazy("Your price (USD per million tokens)"),
+        min_value=Decimal(0),
+        max_digits=10,
+        decimal_places=6,
+    )
+
+
+@login_required
+@require_POST
+def earnings_prompt_markup(request: HttpRequest, prompt_uuid: Any) -> HttpResponse:
+    prompt = selectors.prompt_of_creator(user=request.user, prompt_uuid=prompt_uuid)  # type: ignore[arg-type]
+    form = MarkupForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter a price in dollars per million tokens."))
+        return redirect("billing:earnings")
+    try:
+        services.prompt_markup_set(
+            prompt=prompt, markup_per_million=_dollars_to_micros(form.cleaned_data["markup_usd"])
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Saved the price of %(prompt)s.") % {"prompt": prompt.name})
+    return redirect("billing:earnings")
 
 
 # --- platform (staff) ------------------------------------------------------------------------

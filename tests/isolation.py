@@ -111,6 +111,7 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
             Endpoint("GET", f"/creator/prompts/{prompt.uuid}/edit/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/edit/"),
+            Endpoint("POST", f"/billing/earnings/prompts/{prompt.uuid}/markup/"),
         ],
         snapshot=_prompt_snapshot,
     ),

@@ -28,3 +28,10 @@ def dollars(micros: int | None) -> str:
     """A plain number of dollars for form inputs: 1234.5 → ``1234.50``."""
     value = int(micros or 0)
     return f"{value // 1_000_000}.{value % 1_000_000 // 10_000:02d}"
+
+
+@register.filter
+def dollars_exact(micros: int | None) -> str:
+    """Every micro-dollar, for inputs whose value must survive a round trip: ``2.500000``."""
+    value = int(micros or 0)
+    return f"{value // 1_000_000}.{value % 1_000_000:06d}"

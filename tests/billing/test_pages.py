@@ -219,6 +219,11 @@ MONEY_ROUTES = {
     ),
     "billing:team_card": ("POST", "/billing/team/card/", {}),
     "billing:earnings_connect": ("POST", "/billing/earnings/connect/", {}),
+    "billing:earnings_prompt_markup": (
+        "POST",
+        "/billing/earnings/prompts/{uuid}/markup/",
+        {"markup_usd": "1000"},
+    ),
     "billing:stripe_webhook": ("POST", "/billing/stripe/webhook/", None),
     "billing:topup_done": ("GET", "/billing/topup/done/?session=cs_test_forged", {}),
     "billing:platform_export": ("GET", "/billing/platform/export.csv", {}),
@@ -297,3 +302,27 @@ def test_staff_grant_credit_in_the_admin_through_the_service_and_the_audit_log(
     grant = AuditLogEntry.objects.get(action="wallet_grant")
     assert grant.actor == staff and grant.changes["reason"] == "apology"
     assert AuditLogEntry.objects.filter(action="action", changes__action="grant_credit").exists()
+
+
+def test_a_creator_sets_the_price_of_their_own_prompt_only(
+    user: User, public_tenant: Tenant
+) -> None:
+    from billing.models import PromptPricing
+
+    mine = create_prompt(owner=user, name="Mine")
+    other = create_prompt(owner=create_user(tenant=public_tenant, email="o@example.com"))
+    client = signed_in(user)
+    assert "Mine" in client.get("/billing/earnings/").content.decode()
+
+    response = client.post(f"/billing/earnings/prompts/{mine.uuid}/markup/", {"markup_usd": "2.5"})
+    assert response.status_code == 302
+    with unscoped():
+        assert PromptPricing.objects.get(prompt=mine).markup_per_million == 2_500_000
+    assert 'value="2.500000"' in client.get("/billing/earnings/").content.decode()
+
+    response = client.post(f"/billing/earnings/prompts/{other.uuid}/markup/", {"markup_usd": "9"})
+    assert response.status_code == 404
+    client.post(f"/billing/earnings/prompts/{mine.uuid}/markup/", {"markup_usd": "100000"})
+    with unscoped():
+        assert not PromptPricing.objects.filter(prompt=other).exists()
+        assert PromptPricing.objects.get(prompt=mine).markup_per_million == 2_500_000

@@ -580,3 +580,29 @@ def test_a_refill_stripe_settles_later_is_booked_by_its_webhook(
         assert [m.to for m in mail.outbox] == [[manager.email]]
         with unscoped():
             assert TenantBillingPolicy.objects.get(tenant=tenant_a).refill_failed_at is not None
+
+
+def test_an_event_whose_processing_failed_is_retried_later_and_applied_once(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    topup = start_topup(user, public_tenant, 20)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    payload, header = fake_stripe.signed_event("checkout.session.completed", paid)
+
+    def ledger_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "billing_transaction" in sql and sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(ledger_down):
+        assert deliver(client, payload, header) == 200  # stored; processing failed
+    event = WebhookEvent.objects.get()
+    assert (event.processed_at, event.attempts) == (None, 1)
+    assert "went away" in event.error
+    assert balance(ledger.user_wallet(user)) == 0
+
+    assert payments.webhooks_retry(older_than_seconds=-1) == 1
+    assert payments.webhooks_retry(older_than_seconds=-1) == 0
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.error == ""
+    assert balance(ledger.user_wallet(user)) == 20 * MICROS_PER_USD
