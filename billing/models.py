@@ -527,8 +527,6 @@ class Refill(BaseModel):
 class ConnectAccount(BaseModel):
     """A creator's Stripe Connect Express account."""
 
-    tenant_scoped = False  # a creator's, reached through their user only
-
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connect_account"
     )
