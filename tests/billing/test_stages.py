@@ -487,3 +487,26 @@ async def test_holds_left_by_a_dead_process_are_released_by_the_sweeper(
     with unscoped():
         hold = await Hold.objects.aget(pk=reservation.hold_id)
     assert hold.released_at is not None
+
+
+async def test_the_socket_gets_an_insufficient_funds_error_with_a_top_up_link(
+    llm_fakes: Any, user: User, public_tenant: Tenant
+) -> None:
+    from tests.chat.conftest import session_cookie, ws_connect
+    from tests.chat.wire import is_terminal, receive_until, send as send_frame_to, send_frame
+
+    await priced()
+    conversation = await aconversation_for(user, public_tenant, model_slug="priced-gpt")
+    cookie = await sync_to_async(session_cookie)(user)
+    communicator, connected, _ = await ws_connect(f"/ws/chat/{conversation.uuid}/", cookie=cookie)
+    assert connected
+    await send_frame_to(communicator, send_frame("Hello", client_id="broke"))
+    frames = await receive_until(communicator, is_terminal)
+    await communicator.disconnect()
+
+    error = next(f for f in frames if f["type"] == "error")
+    assert (error["code"], error["client_id"]) == ("insufficient_funds", "broke")
+    assert error["details"]["topup_url"] == "/billing/wallet/"
+    assert frames[-1]["type"] == "message.done" and frames[-1]["status"] == "failed"
+    assert frames[-1]["cost_usd"] == "0.000000"
+    assert llm_fakes.openai.model_calls == []
