@@ -33,6 +33,7 @@ from billing.models import (
     UsageRecord,
 )
 from billing.pricing import Split, collect, split
+from chat.models import Conversation
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
 from spark.tenancy.context import tenant_scope, unscoped
@@ -425,8 +426,6 @@ def extra_usage_record(
         tenant = Tenant.objects.get(pk=tenant_id)
         user = User.objects.get(pk=user_id)
         model = LLMModel.objects.filter(slug=model_slug).first()
-        from chat.models import Conversation
-
         conversation = (
             Conversation.objects.select_related("prompt").filter(pk=conversation_id).first()
         )
