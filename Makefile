@@ -21,6 +21,7 @@ help:
 	@echo "make fuzz    schemathesis against /api/schema/ with a large budget"
 	@echo "make audit   known vulnerabilities in the locked dependencies (pip-audit)"
 	@echo "make bench   benchmarks (bench/)"
+	@echo "make assets  bundle the front-end code (npm + esbuild) into static/build/"
 
 $(UV):
 	$(PYTHON) -m venv .tools

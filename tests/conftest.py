@@ -41,6 +41,51 @@ def _fresh_cache() -> Iterator[None]:
     health_board.reset_local()
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    request: pytest.FixtureRequest, django_db_modify_db_settings_parallel_suffix: None
+) -> None:
+    """SQLite tests use a file per worker, as the embedded default does, not shared-cache
+    memory: there concurrent writers get "database table is locked" at once instead of
+    waiting their turn (the busy timeout does not apply to shared-cache locks)."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not database.get("TEST", {}).get(
+        "NAME"
+    ):
+        worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
+        folder = settings.BASE_DIR / "var"
+        folder.mkdir(parents=True, exist_ok=True)
+        database.setdefault("TEST", {})["NAME"] = str(folder / f"test-{worker}.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _ledger_stays_consistent(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every database test, the ledger's invariants hold (billing.invariants):
+    transactions balance, cached balances and holds match their rows, no wallet is below
+    its floor. Cheap when a test wrote no billing rows."""
+    if not _uses_database(request):
+        yield
+        return
+    # Requested here so that the database outlives this fixture's check at teardown.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from billing.invariants import ledger_is_empty, ledger_violations
+
+    if ledger_is_empty():
+        return
+    problems = ledger_violations()
+    assert problems == [], "ledger invariants broken:\n" + "\n".join(problems)
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or any(
+        name in request.fixturenames
+        for name in ("db", "transactional_db", "django_db_reset_sequences")
+    )
+
+
 @pytest.fixture
 def public_tenant(db: None) -> Tenant:
     return Tenant.objects.get(kind=Tenant.Kind.PUBLIC)

@@ -13,6 +13,8 @@ from typing import Any
 
 from accounts import services as account_services, tenancy
 from accounts.models import AlterEgo, ApiKey, User
+from billing import services as billing_services
+from billing.models import MemberCap
 from chat import services as chat_services
 from chat.models import Conversation, Folder, Message
 from marketplace.models import Prompt
@@ -161,6 +163,19 @@ def _stored_file_snapshot(stored: StoredFile) -> Any:
     )
 
 
+def _member_cap(owner: User) -> MemberCap:
+    cap = billing_services.member_cap_set(
+        tenant=owner.membership.tenant, user=owner, monthly_cap=5_000_000
+    )
+    assert cap is not None
+    return cap
+
+
+def _member_cap_snapshot(cap: MemberCap) -> Any:
+    cap.refresh_from_db()
+    return (cap.monthly_cap, cap.action, cap.raise_step, cap.raise_max)
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="api_key",
@@ -202,6 +217,7 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("PATCH", f"/api/v1/prompts/{prompt.uuid}/", bearer=True),
             Endpoint("GET", f"/creator/prompts/{prompt.uuid}/edit/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/edit/"),
+            Endpoint("POST", f"/billing/earnings/prompts/{prompt.uuid}/markup/"),
         ],
         snapshot=_prompt_snapshot,
     ),
@@ -246,5 +262,17 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("GET", file_signed_url(stored_file=stored, user=stored.owner)),
         ],
         snapshot=_stored_file_snapshot,
+    ),
+    IsolatedResource(
+        name="member_cap",
+        create=_member_cap,
+        endpoints=lambda cap: [
+            Endpoint("POST", f"/billing/team/caps/{cap.user.uuid}/"),
+            Endpoint("GET", "/billing/team/"),
+            Endpoint("POST", "/billing/team/topup/"),
+            Endpoint("POST", "/billing/team/auto-refill/"),
+            Endpoint("POST", "/billing/team/card/"),
+        ],
+        snapshot=_member_cap_snapshot,
     ),
 ]

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from spark.settings.components import BASE_DIR, env
 from spark.settings.components.api import *  # noqa: F403
 from spark.settings.components.auth import *  # noqa: F403
+from spark.settings.components.billing import *  # noqa: F403
 from spark.settings.components.celery import *  # noqa: F403
 from spark.settings.components.chat import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403

@@ -1,28 +1,40 @@
 // Bundles Spark's browser code (static/src) into static/build with esbuild.
 // `npm run build` (make assets). No CDN: every library comes from package-lock.json.
-import { build } from "esbuild";
+import { build, context } from "esbuild";
 
 const watch = process.argv.includes("--watch");
 
-const options = {
-  entryPoints: {
-    chat: "static/src/chat/main.js",
-    "chat-style": "static/src/chat/chat.css",
-  },
+const shared = {
   outdir: "static/build",
   bundle: true,
-  format: "esm",
-  target: ["es2020"],
   minify: true,
   sourcemap: "linked",
   legalComments: "linked",
   logLevel: "info",
 };
 
+const bundles = [
+  // The chat app: ES modules.
+  {
+    ...shared,
+    entryPoints: { chat: "static/src/chat/main.js", "chat-style": "static/src/chat/chat.css" },
+    format: "esm",
+    target: ["es2020"],
+  },
+  // Billing dashboards' charts: one classic script loaded with defer.
+  {
+    ...shared,
+    entryPoints: { billing: "static/src/billing/charts.js" },
+    format: "iife",
+    target: ["es2019"],
+  },
+];
+
 if (watch) {
-  const { context } = await import("esbuild");
-  const ctx = await context(options);
-  await ctx.watch();
+  for (const options of bundles) {
+    const ctx = await context(options);
+    await ctx.watch();
+  }
 } else {
-  await build(options);
+  await Promise.all(bundles.map((options) => build(options)));
 }

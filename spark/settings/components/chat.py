@@ -6,13 +6,15 @@ from spark.settings.components import env
 # watchdog insert theirs here.
 SPARK_PIPELINE = [
     "chat.stages.AccessGate",
+    "billing.stages.BudgetGate",
     "chat.stages.BuildContext",
     "chat.stages.Generate",
+    "billing.stages.Settle",
 ]
 
 # Records model usage that happens outside a turn (the post-watchdog's evaluator):
 # a dotted path to a callable, provided by billing; empty records nothing.
-SPARK_EXTRA_USAGE_RECORDER = ""
+SPARK_EXTRA_USAGE_RECORDER = "billing.services.extra_usage_record"
 
 # The model a conversation without a prompt uses (a catalogue slug).
 SPARK_DEFAULT_MODEL = env.str("SPARK_DEFAULT_MODEL", default="demo")

@@ -1,0 +1,602 @@
+"""Writes for billing: reservations and settlement of turns, usage, grants, caps, policies.
+
+Stripe flows (top-ups, discount codes, webhooks, payouts, auto-refill) are in
+``billing.payments``. Every money movement goes through ``billing.ledger``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Tenant, User
+from billing import ledger, policy
+from billing.models import (
+    MICROS_PER_USD,
+    Account,
+    Hold,
+    MemberCap,
+    PricingSettings,
+    TenantBillingPolicy,
+    Transaction,
+    UsageRecord,
+)
+from billing.pricing import Split, collect, split
+from chat.models import Conversation
+from spark.common.exceptions import ApplicationError
+from spark.llm.models import LLMModel
+from spark.tenancy.context import tenant_scope, unscoped
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentRequired(ApplicationError):
+    """The payer cannot afford this (HTTP 402)."""
+
+    status_code = 402
+    default_code = "insufficient_funds"
+
+
+def usd(micros: int) -> str:
+    sign = "-" if micros < 0 else ""
+    micros = abs(micros)
+    return f"{sign}${micros // MICROS_PER_USD:,}.{micros % MICROS_PER_USD // 10_000:02d}"
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = timezone.localtime(now or timezone.now())
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+# --- notifications -----------------------------------------------------------------------
+
+
+def managers_of(tenant: Tenant) -> list[str]:
+    with unscoped():
+        return list(
+            Membership.objects.filter(
+                tenant=tenant, role__in=[Membership.Role.OWNER, Membership.Role.MANAGER]
+            ).values_list("user__email", flat=True)
+        )
+
+
+def managers_notify(*, tenant: Tenant, subject: str, body: str) -> None:
+    """Email the tenant's owners and managers once the transaction commits."""
+    recipients = managers_of(tenant)
+    if not recipients:
+        return
+    transaction.on_commit(
+        lambda: send_mail(
+            subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True
+        )
+    )
+
+
+# --- reservations (BudgetGate) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    payer_id: int
+    payer_kind: str
+    hold_id: int | None
+    estimate: int
+    plan: policy.Plan | None = None  # reused by Settle: the rates the estimate was made at
+
+
+def estimate_price(*, plan: policy.Plan, model: LLMModel, input_tokens: int, byok: bool) -> int:
+    """The most an answer can cost: its input and the model's longest output, capped."""
+    worst = split(
+        plan.prices,
+        plan.rates,
+        input_tokens=input_tokens,
+        output_tokens=model.max_output_tokens,
+        byok=byok,
+    ).total
+    cap = int(settings.SPARK_BILLING_ESTIMATE_CAP_USD * MICROS_PER_USD)  # Decimal → int
+    return min(worst, cap) if cap > 0 else worst
+
+
+def topup_url_for(*, payer_kind: str) -> str:
+    return reverse("billing:team") if payer_kind == "tenant" else reverse("billing:wallet")
+
+
+def member_spent_this_month(*, tenant: Tenant, user: Any, payer: Account) -> int:
+    with unscoped():
+        spent = UsageRecord.objects.filter(
+            tenant=tenant, user=user, payer=payer, created_at__gte=month_start()
+        ).aggregate(total=Sum("total"))["total"]
+    return int(spent or 0)
+
+
+def _cap_check(
+    *, plan: policy.Plan, tenant: Tenant, user: Any, payer: Account, estimate: int
+) -> None:
+    cap = plan.cap
+    if cap is None:
+        return
+    with unscoped():
+        cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=cap.pk)
+        held_by_user = (
+            Hold.objects.filter(account=payer, user=user, released_at__isnull=True).aggregate(
+                total=Sum("amount")
+            )["total"]
+            or 0
+        )
+        spent = member_spent_this_month(tenant=tenant, user=user, payer=payer)
+        if spent + held_by_user + estimate <= cap.monthly_cap:
+            return
+        month = timezone.localtime().strftime("%Y-%m")
+        if cap.action == MemberCap.Action.NOTIFY:
+            if cap.notified_for != month:
+                MemberCap.objects.filter(pk=cap.pk).update(notified_for=month)
+                managers_notify(
+                    tenant=tenant,
+                    subject=_("%(user)s reached their monthly cap") % {"user": user},
+                    body=_("%(user)s has spent %(spent)s of a %(cap)s monthly cap.")
+                    % {"user": user, "spent": usd(spent), "cap": usd(cap.monthly_cap)},
+                )
+            return
+        if cap.action == MemberCap.Action.RAISE and cap.raise_step > 0:
+            new_cap = cap.monthly_cap
+            while spent + held_by_user + estimate > new_cap and new_cap < cap.raise_max:
+                new_cap = min(new_cap + cap.raise_step, cap.raise_max)
+            if spent + held_by_user + estimate <= new_cap:
+                MemberCap.objects.filter(pk=cap.pk).update(monthly_cap=new_cap)
+                managers_notify(
+                    tenant=tenant,
+                    subject=_("%(user)s's monthly cap was raised") % {"user": user},
+                    body=_("The cap of %(user)s went from %(old)s to %(new)s (maximum %(max)s).")
+                    % {
+                        "user": user,
+                        "old": usd(cap.monthly_cap),
+                        "new": usd(new_cap),
+                        "max": usd(cap.raise_max),
+                    },
+                )
+                return
+    raise PaymentRequired(
+        _("You reached your monthly spending limit. Ask your manager to raise it."),
+        code="spending_cap_reached",
+    )
+
+
+def turn_reserve(
+    *,
+    tenant: Tenant,
+    user: Any,
+    prompt: Any,
+    model: LLMModel,
+    input_tokens: int,
+    reference: str,
+    byok: bool = False,
+) -> Reservation:
+    """Hold the estimated price on the payer's account, or raise ``PaymentRequired``.
+
+    The payer's account row is locked while its available money is checked and the hold
+    placed, so concurrent turns cannot reserve the same money twice.
+    """
+    plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
+    estimate = estimate_price(plan=plan, model=model, input_tokens=input_tokens, byok=byok)
+    with transaction.atomic():
+        payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
+        if payer.is_frozen:
+            raise PaymentRequired(
+                _("This wallet is on hold after a payment dispute. Contact support."),
+                code="wallet_frozen",
+            )
+        if estimate <= 0:
+            return Reservation(payer.pk, plan.payer_kind, None, 0, plan)
+        if payer.available < estimate:
+            if plan.payer_kind == "tenant":
+                message = _("Your team's wallet is empty. Ask your manager to add funds.")
+            else:
+                message = _("Your wallet does not cover this message. Add funds to go on.")
+            raise PaymentRequired(
+                message,
+                details={
+                    "topup_url": topup_url_for(payer_kind=plan.payer_kind),
+                    "estimate_usd": usd(estimate),
+                    "available_usd": usd(max(payer.available, 0)),
+                },
+            )
+        _cap_check(plan=plan, tenant=tenant, user=user, payer=payer, estimate=estimate)
+        hold = ledger.hold_place(account=payer, amount=estimate, reference=reference, user=user)
+    return Reservation(payer.pk, plan.payer_kind, hold.pk, estimate, plan)
+
+
+def reservation_release(*, hold_id: int) -> None:
+    ledger.hold_release(hold_id=hold_id)
+
+
+# --- charging usage ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Use:
+    """One use of a model to charge."""
+
+    kind: str
+    detail: str
+    model: LLMModel
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    reasoning_tokens: int
+    key_source: str
+    idempotency_key: str
+
+
+def _book(
+    *,
+    plan: policy.Plan,
+    booked: Split,
+    shortfall: int,
+    reference: str,
+    idempotency_key: str,
+) -> Transaction | None:
+    charged = booked.total
+    legs: list[ledger.Leg] = [(plan.payer, -charged)]
+    legs.append((ledger.system_account(Account.Kind.PROVIDER_COST), booked.provider_cost))
+    legs.append((ledger.system_account(Account.Kind.PLATFORM_REVENUE), booked.platform_fee))
+    if booked.creator_fee:
+        legs.append((ledger.creator_earnings(plan.creator), booked.creator_fee))
+    if booked.curator_fee:
+        legs.append((ledger.curator_commission(plan.curator), booked.curator_fee))
+    if not any(amount for _account, amount in legs):
+        return None
+    return ledger.transaction_post(
+        kind=Transaction.Kind.USAGE,
+        idempotency_key=f"usage:{idempotency_key}",
+        reference=reference,
+        legs=legs,
+    )
+
+
+def usage_charge(
+    *,
+    tenant: Tenant,
+    user: Any,
+    plan: policy.Plan,
+    use: Use,
+    payable: int,
+    conversation_id: int | None,
+    message_id: int | None,
+    prompt: Any,
+) -> UsageRecord:
+    """Write one usage record and its ledger transaction (inside the caller's atomic block).
+
+    ``payable`` is what the payer can still cover; anything above it is booked as
+    uncollected (the platform bears it), so no wallet ever goes below its floor.
+    """
+    with unscoped():
+        existing = UsageRecord.objects.filter(idempotency_key=use.idempotency_key).first()
+    if existing is not None:
+        return existing
+    price = split(
+        plan.prices if use.model is None else policy.prices_of(use.model),
+        plan.rates,
+        input_tokens=use.input_tokens,
+        output_tokens=use.output_tokens,
+        cached_tokens=use.cached_tokens,
+        byok=use.key_source == "user",
+    )
+    booked, shortfall = collect(price, payable=payable)
+    reference = f"message:{message_id}" if message_id else f"conversation:{conversation_id}"
+    txn = _book(
+        plan=plan,
+        booked=booked,
+        shortfall=shortfall,
+        reference=reference,
+        idempotency_key=use.idempotency_key,
+    )
+    with tenant_scope(tenant):
+        return UsageRecord.objects.create(
+            tenant=tenant,
+            user=user,
+            payer=plan.payer,
+            kind=use.kind,
+            detail=use.detail[:80],
+            conversation_id=conversation_id,
+            message_id=message_id,
+            prompt=prompt,
+            model=use.model,
+            model_slug=use.model.slug,
+            key_source=use.key_source,
+            input_tokens=use.input_tokens,
+            output_tokens=use.output_tokens,
+            cached_tokens=use.cached_tokens,
+            reasoning_tokens=use.reasoning_tokens,
+            provider_cost=price.provider_cost,
+            platform_fee=price.platform_fee,
+            creator_fee=price.creator_fee,
+            curator_fee=price.curator_fee,
+            total=price.total,
+            uncollected=shortfall,
+            transaction=txn,
+            idempotency_key=use.idempotency_key,
+        )
+
+
+def _payable(payer: Account, *, own_hold: int) -> int:
+    return max(payer.balance - (payer.floor or 0) - (payer.held - own_hold), 0)
+
+
+@dataclass(frozen=True)
+class Settlement:
+    records: list[UsageRecord]
+    cost: int
+    payer_id: int
+
+
+def uses_settle(
+    *,
+    tenant: Tenant,
+    user: Any,
+    prompt: Any,
+    model: LLMModel,
+    uses: list[Use],
+    conversation_id: int | None,
+    message_id: int | None,
+    hold_id: int | None,
+    plan: policy.Plan | None = None,
+) -> Settlement:
+    """Charge a turn's uses and release its hold (inside the caller's atomic block).
+
+    ``plan`` is the reservation's (the payer and rates when the turn was admitted).
+    """
+    assert transaction.get_connection().in_atomic_block
+    if plan is None:
+        plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
+    payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
+    own_hold = 0
+    hold = None
+    if hold_id is not None:
+        hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
+        own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
+    payable = _payable(payer, own_hold=own_hold)
+    records = []
+    for use in uses:
+        use_plan = plan
+        if use.kind != UsageRecord.Kind.ANSWER:
+            use_plan = policy.plan_for(
+                tenant=tenant, user=user, prompt=None, model=use.model, evaluator=True
+            )
+        record = usage_charge(
+            tenant=tenant,
+            user=user,
+            plan=use_plan,
+            use=use,
+            payable=payable,
+            conversation_id=conversation_id,
+            message_id=message_id,
+            prompt=prompt,
+        )
+        payable = max(payable - record.charged, 0)
+        records.append(record)
+    if hold is not None:
+        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=hold.account_id == payer.pk)
+    if any(r.charged for r in records) and plan.payer_kind == "tenant":
+        _maybe_auto_refill(tenant=tenant, policy_row=plan.policy)
+    return Settlement(records=records, cost=sum(r.total for r in records), payer_id=payer.pk)
+
+
+def _maybe_auto_refill(*, tenant: Tenant, policy_row: TenantBillingPolicy | None) -> None:
+    if policy_row is None or not policy_row.auto_refill_enabled or policy_row.refill_failed_at:
+        return
+    wallet = ledger.tenant_wallet(tenant)
+    if wallet.balance - wallet.held >= policy_row.refill_threshold:
+        return
+    from billing import tasks
+
+    tenant_id = tenant.pk
+    transaction.on_commit(lambda: tasks.auto_refill.delay(tenant_id=tenant_id))
+
+
+def extra_usage_record(
+    *,
+    tenant_id: int,
+    user_id: int,
+    conversation_id: int,
+    message_id: int | None,
+    kind: str,
+    model_slug: str,
+    input_tokens: int,
+    output_tokens: int,
+    cached_tokens: int,
+    key_source: str,
+    idempotency_key: str,
+) -> None:
+    """SPARK_EXTRA_USAGE_RECORDER: charge model usage outside a turn (post-watchdog).
+
+    Idempotent on ``idempotency_key``; an unknown model is logged and not charged.
+    """
+    with unscoped():
+        tenant = Tenant.objects.get(pk=tenant_id)
+        user = User.objects.get(pk=user_id)
+        model = LLMModel.objects.filter(slug=model_slug).first()
+        conversation = (
+            Conversation.objects.select_related("prompt").filter(pk=conversation_id).first()
+        )
+    if model is None:
+        logger.warning("usage for unknown model %s not charged (%s)", model_slug, idempotency_key)
+        return
+    use = Use(
+        kind=_usage_kind(kind),
+        detail=kind,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cached_tokens=cached_tokens,
+        reasoning_tokens=0,
+        key_source=key_source,
+        idempotency_key=idempotency_key,
+    )
+    with tenant_scope(tenant), transaction.atomic():
+        uses_settle(
+            tenant=tenant,
+            user=user,
+            prompt=conversation.prompt if conversation is not None else None,
+            model=model,
+            uses=[use],
+            conversation_id=conversation_id,
+            message_id=message_id,
+            hold_id=None,
+        )
+
+
+def _usage_kind(kind: str) -> str:
+    head = kind.split(":", 1)[0]
+    if head == "tool" and "image" in kind:
+        return UsageRecord.Kind.IMAGE
+    return head if head in UsageRecord.Kind.values else UsageRecord.Kind.EVALUATOR
+
+
+# --- grants --------------------------------------------------------------------------------
+
+
+def wallet_grant(*, user: User, amount: int, reason: str, granted_by: Any = None) -> Transaction:
+    """Credit a user's wallet from promotional credit (staff: the admin and a command)."""
+    if type(amount) is not int or amount <= 0:
+        raise ApplicationError(_("Grant a positive amount."), code="invalid_amount")
+    if not reason.strip():
+        raise ApplicationError(_("Say why the credit is granted."), code="reason_required")
+    with transaction.atomic():
+        wallet = ledger.user_wallet(user)
+        txn = ledger.transaction_post(
+            kind=Transaction.Kind.GRANT,
+            idempotency_key=f"grant:{uuid.uuid4()}",
+            reference=f"user:{user.pk}",
+            legs=[(ledger.system_account(Account.Kind.PROMOTIONAL), -amount), (wallet, amount)],
+            memo=reason.strip(),
+            created_by=granted_by,
+        )
+    return txn
+
+
+# --- settings edited by staff and managers -------------------------------------------------
+
+
+def pricing_settings_update(**fields: int) -> PricingSettings:
+    """Save the platform's margins; they apply to the next message."""
+    with transaction.atomic():
+        row = PricingSettings.objects.select_for_update().order_by("pk").first()
+        if row is None:
+            row = PricingSettings()
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.save()
+    transaction.on_commit(policy.pricing_forget)
+    policy.pricing_forget()
+    return row
+
+
+MAX_MARKUP_PER_MILLION = 1_000 * MICROS_PER_USD  # $1,000 per 1M tokens
+
+
+def prompt_markup_set(*, prompt: Any, markup_per_million: int) -> Any:
+    """The creator's price on their prompt, per million tokens (0: a free prompt).
+
+    The creator / platform split stays the platform's (or the tenant's) decision.
+    """
+    from billing.models import PromptPricing
+
+    if type(markup_per_million) is not int or not 0 <= markup_per_million <= MAX_MARKUP_PER_MILLION:
+        raise ApplicationError(
+            _("The markup is between $0 and $1,000 per million tokens."), code="invalid_amount"
+        )
+    with unscoped():
+        pricing, _created = PromptPricing.objects.update_or_create(
+            prompt=prompt,
+            defaults={"tenant_id": prompt.tenant_id, "markup_per_million": markup_per_million},
+        )
+    return pricing
+
+
+def tenant_policy_get_or_create(*, tenant: Tenant) -> TenantBillingPolicy:
+    with unscoped():
+        row, _created = TenantBillingPolicy.objects.get_or_create(
+            tenant=tenant,
+            defaults={
+                "payer": policy.DEFAULT_PAYER.get(  # type: ignore[call-overload]
+                    tenant.kind, TenantBillingPolicy.Payer.USER
+                )
+            },
+        )
+    return row
+
+
+def member_cap_set(
+    *,
+    tenant: Tenant,
+    user: User,
+    monthly_cap: int | None,
+    action: str = MemberCap.Action.BLOCK,
+    raise_step: int = 0,
+    raise_max: int = 0,
+) -> MemberCap | None:
+    """Set (or with ``None`` remove) a member's monthly cap on the tenant's wallet."""
+    if action not in MemberCap.Action.values:
+        raise ApplicationError(_("Unknown action."), code="invalid_action")
+    if monthly_cap is not None and monthly_cap < 0:
+        raise ApplicationError(_("A cap cannot be negative."), code="invalid_amount")
+    if action == MemberCap.Action.RAISE and (raise_step <= 0 or raise_max < (monthly_cap or 0)):
+        raise ApplicationError(
+            _("Raising needs a step and a maximum above the cap."), code="invalid_raise"
+        )
+    with unscoped(), transaction.atomic():
+        if monthly_cap is None:
+            MemberCap.objects.filter(tenant=tenant, user=user).delete()
+            return None
+        cap, _created = MemberCap.objects.update_or_create(
+            tenant=tenant,
+            user=user,
+            defaults={
+                "monthly_cap": monthly_cap,
+                "action": action,
+                "raise_step": raise_step,
+                "raise_max": raise_max,
+            },
+        )
+        return cap
+
+
+def auto_refill_configure(
+    *, tenant: Tenant, enabled: bool, threshold: int, amount: int
+) -> TenantBillingPolicy:
+    """Turn auto-refill on or off; turning it on again clears a past failure."""
+    minimum = settings.SPARK_TOPUP_MIN_USD * MICROS_PER_USD
+    maximum = settings.SPARK_TOPUP_MAX_USD * MICROS_PER_USD
+    if enabled and not (minimum <= amount <= maximum):
+        raise ApplicationError(
+            _("Refill between $%(min)s and $%(max)s.")
+            % {"min": settings.SPARK_TOPUP_MIN_USD, "max": settings.SPARK_TOPUP_MAX_USD},
+            code="invalid_amount",
+        )
+    if threshold < 0:
+        raise ApplicationError(_("A threshold cannot be negative."), code="invalid_amount")
+    row = tenant_policy_get_or_create(tenant=tenant)
+    if enabled and not row.stripe_payment_method_id:
+        raise ApplicationError(_("Save a card first."), code="no_card")
+    with unscoped():
+        TenantBillingPolicy.objects.filter(pk=row.pk).update(
+            auto_refill_enabled=enabled,
+            refill_threshold=threshold,
+            refill_amount=amount,
+            refill_failed_at=None if enabled else row.refill_failed_at,
+            refill_failure="" if enabled else row.refill_failure,
+            updated_at=timezone.now(),
+        )
+        row.refresh_from_db()
+    return row

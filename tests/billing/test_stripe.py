@@ -1,0 +1,608 @@
+"""Stripe through the official SDK against the fake: top-ups, discount codes, webhooks,
+auto-refill, Connect payouts, disputes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import OperationalError, close_old_connections, connection
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Membership, Tenant, User
+from billing import ledger, payments, services
+from billing.models import (
+    MICROS_PER_USD,
+    Account,
+    ConnectAccount,
+    DiscountCode,
+    Entry,
+    Payout,
+    Refill,
+    TenantBillingPolicy,
+    TopUp,
+    Transaction,
+    UsageRecord,
+    WebhookEvent,
+)
+from spark.tenancy.context import unscoped
+from tests.billing.conftest import balance
+from tests.conftest import signed_in
+from tests.factories import create_prompt, create_user
+from tests.fakes.stripe_server import FakeStripe
+
+# Webhooks are processed after the request's transaction commits, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WEBHOOK = "/billing/stripe/webhook/"
+
+
+def deliver(client: Client, payload: str, header: str) -> int:
+    response = client.post(
+        WEBHOOK, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    return response.status_code
+
+
+def start_topup(user: User, tenant: Tenant, amount_usd: int = 20, code: str = "") -> TopUp:
+    return payments.topup_start(
+        user=user,
+        tenant=tenant,
+        amount_usd=amount_usd,
+        code=code,
+        success_url="http://testserver/ok",
+        cancel_url="http://testserver/cancel",
+    )
+
+
+# --- top-ups and webhooks --------------------------------------------------------------------
+
+
+def test_a_paid_checkout_credits_the_wallet_once_through_the_webhook(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    response = signed_in(user).post("/billing/topup/", {"amount_usd": "20"})
+    assert response.status_code == 302
+    [session] = fake_stripe.sessions.values()
+    assert response["Location"] == session["url"]
+    assert session["amount_total"] == 2000
+    assert ledger.user_wallet(user).balance == 0  # nothing until Stripe confirms
+
+    paid = fake_stripe.complete_session(session["id"])
+    payload, header = fake_stripe.signed_event("checkout.session.completed", paid)
+    assert deliver(client, payload, header) == 200
+
+    assert balance(ledger.user_wallet(user)) == 20 * MICROS_PER_USD
+    with unscoped():
+        topup = TopUp.objects.get()
+    assert (topup.status, topup.amount_paid_cents) == ("paid", 2000)
+    assert topup.stripe_payment_intent_id == paid["payment_intent"]
+    assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_webhook_replays_and_out_of_order_events_credit_once(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    topup = start_topup(user, public_tenant, 30)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    completed = fake_stripe.signed_event("checkout.session.completed", paid)
+    async_paid = fake_stripe.signed_event("checkout.session.async_payment_succeeded", paid)
+    expired_late = fake_stripe.signed_event(
+        "checkout.session.expired", {**paid, "status": "expired"}
+    )
+
+    for payload, header in [async_paid, completed, completed, expired_late, async_paid]:
+        assert deliver(client, payload, header) == 200
+
+    assert balance(ledger.user_wallet(user)) == 30 * MICROS_PER_USD
+    assert Transaction.objects.filter(kind=Transaction.Kind.TOPUP).count() == 1
+    assert WebhookEvent.objects.count() == 3
+    with unscoped():
+        assert TopUp.objects.get().status == "paid"
+
+
+def test_the_amount_actually_paid_is_credited(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    topup = start_topup(user, public_tenant, 50)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "", amount_total=4000)
+    assert deliver(client, *fake_stripe.signed_event("checkout.session.completed", paid)) == 200
+    assert balance(ledger.user_wallet(user)) == 40 * MICROS_PER_USD
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "t=1,v1=deadbeef",
+        "garbage",
+        None,  # signed with another secret
+        "stale",  # signed correctly, but long ago
+    ],
+)
+def test_a_bad_signature_is_refused_with_400_and_writes_nothing(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client, header: Any
+) -> None:
+    topup = start_topup(user, public_tenant, 20)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    payload = json.dumps(fake_stripe.event("checkout.session.completed", paid))
+    if header is None:
+        header = fake_stripe.sign(payload, secret="whsec_someone_else")
+    elif header == "stale":
+        header = fake_stripe.sign(payload, timestamp=int(timezone.now().timestamp()) - 3600)
+    assert deliver(client, payload, header) == 400
+    assert not WebhookEvent.objects.exists()
+    assert not Entry.objects.exists()
+    assert balance(ledger.user_wallet(user)) == 0
+
+
+def test_a_tampered_payload_is_refused(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    topup = start_topup(user, public_tenant, 20)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    payload, header = fake_stripe.signed_event("checkout.session.completed", paid)
+    tampered = payload.replace('"amount_total": 2000', '"amount_total": 200000')
+    assert tampered != payload
+    assert deliver(client, tampered, header) == 400
+    assert not Entry.objects.exists()
+
+
+@pytest.mark.parametrize("amount", ["4", "501", "abc"])
+def test_top_ups_outside_five_to_five_hundred_dollars_are_refused(
+    fake_stripe: FakeStripe, user: User, amount: str
+) -> None:
+    response = signed_in(user).post("/billing/topup/", {"amount_usd": amount})
+    assert response.status_code == 302 and response["Location"] == "/billing/wallet/"
+    assert fake_stripe.sessions == {}
+    with unscoped():
+        assert not TopUp.objects.exists()
+
+
+# --- discount codes -------------------------------------------------------------------------
+
+
+def test_a_percentage_code_lowers_the_price_and_the_discount_comes_from_promotions(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    DiscountCode.objects.create(code="SPRING25", kind="percent", percent_bp=2500, max_uses=10)
+    topup = start_topup(user, public_tenant, 40, code="spring25")
+    session = fake_stripe.sessions[topup.stripe_session_id or ""]
+    assert session["amount_total"] == 3000
+    paid = fake_stripe.complete_session(session["id"])
+    assert deliver(client, *fake_stripe.signed_event("checkout.session.completed", paid)) == 200
+    assert balance(ledger.user_wallet(user)) == 40 * MICROS_PER_USD
+    assert balance(ledger.system_account(Account.Kind.PROMOTIONAL)) == -10 * MICROS_PER_USD
+    assert DiscountCode.objects.get().used_count == 1
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"expires_at": timezone.now() - timedelta(days=1)}, "not valid"),
+        ({"max_uses": 0}, "used up"),
+        ({"is_active": False}, "not valid"),
+        ({"scope": "tenant"}, "not valid"),  # another tenant's code
+    ],
+)
+def test_expired_used_up_or_foreign_codes_are_refused(
+    fake_stripe: FakeStripe,
+    user: User,
+    public_tenant: Tenant,
+    tenant_b: Tenant,
+    fields: dict[str, Any],
+    error: str,
+) -> None:
+    if fields.get("scope") == "tenant":
+        fields["tenant"] = tenant_b
+    DiscountCode.objects.create(code="NOPE", kind="fixed", amount=5 * MICROS_PER_USD, **fields)
+    with pytest.raises(services.ApplicationError, match=error):
+        start_topup(user, public_tenant, 20, code="NOPE")
+    assert fake_stripe.sessions == {}
+    assert DiscountCode.objects.get().used_count == 0
+
+
+def test_a_code_with_one_use_left_redeemed_by_two_concurrent_checkouts_is_used_once(
+    fake_stripe: FakeStripe, public_tenant: Tenant
+) -> None:
+    DiscountCode.objects.create(code="LAST", kind="fixed", amount=5 * MICROS_PER_USD, max_uses=1)
+    buyers = [create_user(tenant=public_tenant, email=f"buyer{n}@example.com") for n in range(2)]
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def checkout(buyer: User) -> None:
+        barrier.wait()
+        try:
+            start_topup(buyer, public_tenant, 20, code="LAST")
+            results.append("ok")
+        except services.ApplicationError as error:
+            results.append(error.code)
+        except OperationalError:
+            results.append("locked")
+        finally:
+            close_old_connections()
+
+    threads = [threading.Thread(target=checkout, args=(b,)) for b in buyers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == ["code_used_up", "ok"]
+    assert DiscountCode.objects.get().used_count == 1
+    assert len(fake_stripe.sessions) == 1
+    with unscoped():
+        assert TopUp.objects.filter(discount_code__isnull=False).count() == 1
+
+
+def test_an_expired_checkout_gives_the_code_use_back(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    DiscountCode.objects.create(code="ONCE", kind="fixed", amount=5 * MICROS_PER_USD, max_uses=1)
+    topup = start_topup(user, public_tenant, 20, code="ONCE")
+    session = {**fake_stripe.sessions[topup.stripe_session_id or ""], "status": "expired"}
+    assert deliver(client, *fake_stripe.signed_event("checkout.session.expired", session)) == 200
+    assert DiscountCode.objects.get().used_count == 0
+    start_topup(user, public_tenant, 20, code="ONCE")
+    assert DiscountCode.objects.get().used_count == 1
+
+
+# --- enterprise: saved card and auto-refill ----------------------------------------------------
+
+
+def save_card(fake: FakeStripe, manager: User, tenant: Tenant, client: Client) -> None:
+    url = payments.card_setup_start(
+        user=manager, tenant=tenant, success_url="http://x/ok", cancel_url="http://x/no"
+    )
+    session_id = url.rsplit("/", 1)[1]
+    done = fake.complete_session(session_id)
+    assert deliver(client, *fake.signed_event("checkout.session.completed", done)) == 200
+
+
+@pytest.fixture
+def manager(tenant_a: Tenant) -> User:
+    return create_user(tenant=tenant_a, email="boss@a.example", role=Membership.Role.MANAGER)
+
+
+def test_auto_refill_charges_the_saved_card_once_when_the_wallet_drops(
+    fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client
+) -> None:
+    save_card(fake_stripe, manager, tenant_a, client)
+    with unscoped():
+        policy = TenantBillingPolicy.objects.get(tenant=tenant_a)
+    assert policy.card_label == "Visa •••• 4242"
+    services.auto_refill_configure(
+        tenant=tenant_a, enabled=True, threshold=10 * MICROS_PER_USD, amount=50 * MICROS_PER_USD
+    )
+
+    refill = payments.auto_refill_run(tenant=tenant_a)
+    again = payments.auto_refill_run(tenant=tenant_a)  # above the threshold now
+
+    assert refill is not None and refill.status == "succeeded"
+    assert again is None
+    assert balance(ledger.tenant_wallet(tenant_a)) == 50 * MICROS_PER_USD
+    [intent] = fake_stripe.payment_intents.values()
+    assert (intent["amount"], intent["customer"]) == (5000, policy.stripe_customer_id)
+    # Stripe's own confirmation arrives later: it does not credit twice.
+    event = fake_stripe.signed_event("payment_intent.succeeded", intent)
+    assert deliver(client, *event) == 200
+    assert balance(ledger.tenant_wallet(tenant_a)) == 50 * MICROS_PER_USD
+
+
+def test_a_declined_refill_notifies_managers_and_stops_until_the_card_is_fixed(
+    fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client
+) -> None:
+    save_card(fake_stripe, manager, tenant_a, client)
+    services.auto_refill_configure(
+        tenant=tenant_a, enabled=True, threshold=10 * MICROS_PER_USD, amount=50 * MICROS_PER_USD
+    )
+    with unscoped():
+        card = TenantBillingPolicy.objects.get(tenant=tenant_a).stripe_payment_method_id
+    fake_stripe.decline_payment_methods.add(card)
+
+    failed = payments.auto_refill_run(tenant=tenant_a)
+    assert failed is not None and failed.status == "failed"
+    assert "insufficient funds" in failed.failure
+    assert [m.to for m in mail.outbox] == [[manager.email]]
+    assert payments.auto_refill_run(tenant=tenant_a) is None  # no further attempts
+    assert len(fake_stripe.payment_intents) == 1
+    assert balance(ledger.tenant_wallet(tenant_a)) == 0
+
+    save_card(fake_stripe, manager, tenant_a, client)  # a new card resumes auto-refill
+    refill = payments.auto_refill_run(tenant=tenant_a)
+    assert refill is not None and refill.status == "succeeded"
+    assert balance(ledger.tenant_wallet(tenant_a)) == 50 * MICROS_PER_USD
+
+
+def test_settling_below_the_threshold_triggers_a_refill(
+    fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client
+) -> None:
+    from tests.billing.conftest import fund_tenant, make_priced_model
+
+    model = make_priced_model()
+    save_card(fake_stripe, manager, tenant_a, client)
+    services.auto_refill_configure(
+        tenant=tenant_a, enabled=True, threshold=1 * MICROS_PER_USD, amount=20 * MICROS_PER_USD
+    )
+    fund_tenant(tenant_a, MICROS_PER_USD)
+    member = create_user(tenant=tenant_a, email="dev@a.example")
+    from django.db import transaction
+
+    from billing.services import Use
+
+    with unscoped(), transaction.atomic():
+        services.uses_settle(
+            tenant=tenant_a,
+            user=member,
+            prompt=None,
+            model=model,
+            uses=[Use("answer", "", model, 0, 10, 0, 0, "platform", "answer:x")],
+            conversation_id=None,
+            message_id=None,
+            hold_id=None,
+        )
+    with unscoped():
+        assert Refill.objects.get().status == "succeeded"
+    assert balance(ledger.tenant_wallet(tenant_a)) == MICROS_PER_USD - 120 + 20 * MICROS_PER_USD
+
+
+# --- Connect and payouts ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def creator(public_tenant: Tenant) -> User:
+    return create_user(tenant=public_tenant, email="creator@example.com")
+
+
+def onboard(fake: FakeStripe, creator: User, client: Client) -> ConnectAccount:
+    response = signed_in(creator).post("/billing/earnings/connect/")
+    assert response.status_code == 302
+    connect = ConnectAccount.objects.get(user=creator)
+    assert response["Location"].endswith(f"/onboard/{connect.stripe_account_id}")
+    account = {**fake.accounts[connect.stripe_account_id], "details_submitted": True}
+    account["payouts_enabled"] = True
+    assert deliver(client, *fake.signed_event("account.updated", account)) == 200
+    connect.refresh_from_db()
+    assert connect.payouts_enabled
+    return connect
+
+
+def earn(creator: User, micros: int, *, days_ago: int = 30) -> None:
+    """Creator earnings as usage of their paid prompt books them, ``days_ago`` days ago."""
+    with time_machine.travel(timezone.now() - timedelta(days=days_ago)), unscoped():
+        ledger.transaction_post(
+            kind=Transaction.Kind.USAGE,
+            idempotency_key=f"earn:{creator.pk}:{micros}:{days_ago}",
+            reference="test",
+            legs=[
+                (ledger.system_account(Account.Kind.PLATFORM_REVENUE), -micros),
+                (ledger.creator_earnings(creator), micros),
+            ],
+        )
+
+
+def test_available_earnings_above_the_threshold_are_paid_once(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    onboard(fake_stripe, creator, client)
+    earn(creator, 60 * MICROS_PER_USD + 123)  # 123 µ$ stay: payouts are whole cents
+    earn(creator, 5 * MICROS_PER_USD, days_ago=1)  # still pending
+
+    payments.payouts_run()
+    payments.payouts_run()
+
+    [transfer] = fake_stripe.transfers.values()
+    assert transfer["amount"] == 6000
+    payout = Payout.objects.get()
+    assert (payout.status, payout.stripe_transfer_id) == ("paid", transfer["id"])
+    earnings = ledger.creator_earnings(creator)
+    assert (earnings.balance, earnings.held) == (5 * MICROS_PER_USD + 123, 0)
+    page = signed_in(creator).get("/billing/earnings/").content.decode()
+    assert "$60.00" in page and "$5.00" in page
+
+
+def test_below_the_threshold_or_without_connect_nothing_is_paid(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    earn(creator, 100 * MICROS_PER_USD)
+    assert payments.payout_start(user=creator) is None  # no Connect account yet
+    onboard(fake_stripe, creator, client)
+    other = create_user(tenant=Tenant.objects.get(kind="public"), email="small@example.com")
+    ConnectAccount.objects.create(user=other, stripe_account_id="acct_small", payouts_enabled=True)
+    earn(other, 49 * MICROS_PER_USD)
+    assert payments.payout_start(user=other) is None
+    assert all(t["destination"] != "acct_small" for t in fake_stripe.transfers.values())
+
+
+def test_a_payout_cannot_happen_twice_even_when_the_write_after_the_transfer_fails(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    connect = onboard(fake_stripe, creator, client)
+    earn(creator, 80 * MICROS_PER_USD)
+
+    def refuse_ledger_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "billing_transaction" in sql and sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_ledger_writes), pytest.raises(OperationalError):
+        payments.payout_start(user=creator)
+
+    assert len(fake_stripe.transfers) == 1  # Stripe made the transfer...
+    payout = Payout.objects.get()
+    assert payout.status == "pending"  # ...but Spark did not record it
+    earnings = ledger.creator_earnings(creator)
+    assert (earnings.balance, earnings.held) == (80 * MICROS_PER_USD, 80 * MICROS_PER_USD)
+    assert payments.payout_start(user=creator) is None  # the held money cannot go again
+
+    assert payments.payouts_reconcile(older_than_seconds=0) == 1
+    assert payments.payouts_reconcile(older_than_seconds=0) == 0
+
+    assert len(fake_stripe.transfers) == 1  # the same idempotency key: the same transfer
+    payout.refresh_from_db()
+    [transfer] = fake_stripe.transfers.values()
+    assert (payout.status, payout.stripe_transfer_id) == ("paid", transfer["id"])
+    assert transfer["destination"] == connect.stripe_account_id
+    earnings.refresh_from_db()
+    assert (earnings.balance, earnings.held) == (0, 0)
+    assert Transaction.objects.filter(kind=Transaction.Kind.PAYOUT).count() == 1
+
+
+def test_a_refused_transfer_fails_the_payout_and_keeps_the_earnings(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    onboard(fake_stripe, creator, client)
+    earn(creator, 80 * MICROS_PER_USD)
+    fake_stripe.fail_transfers = "balance_insufficient"
+    payout = payments.payout_start(user=creator)
+    assert payout is not None and payout.status == "failed"
+    earnings = ledger.creator_earnings(creator)
+    assert (earnings.balance, earnings.held) == (80 * MICROS_PER_USD, 0)
+    assert not Transaction.objects.filter(kind=Transaction.Kind.PAYOUT).exists()
+
+
+def test_a_reversed_transfer_restores_the_earnings_once(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    onboard(fake_stripe, creator, client)
+    earn(creator, 80 * MICROS_PER_USD)
+    payout = payments.payout_start(user=creator)
+    assert payout is not None
+    transfer = {**fake_stripe.transfers[payout.stripe_transfer_id or ""], "reversed": True}
+    transfer["amount_reversed"] = transfer["amount"]
+    event = fake_stripe.signed_event("transfer.reversed", transfer)
+    assert deliver(client, *event) == 200
+    assert deliver(client, *event) == 200
+    assert ledger.creator_earnings(creator).balance == 80 * MICROS_PER_USD
+    payout.refresh_from_db()
+    assert payout.status == "reversed"
+
+
+# --- disputes -------------------------------------------------------------------------------------
+
+
+def test_a_dispute_reverses_the_credit_claws_back_creator_earnings_and_freezes_the_wallet(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, creator: User, client: Client
+) -> None:
+    from tests.billing.conftest import make_priced_model
+
+    model = make_priced_model()
+    topup = start_topup(user, public_tenant, 10)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    assert deliver(client, *fake_stripe.signed_event("checkout.session.completed", paid)) == 200
+    prompt = create_prompt(owner=creator, default_model=model)
+    from billing.models import PromptPricing
+
+    PromptPricing.objects.create(
+        tenant=prompt.tenant, prompt=prompt, markup_per_million=100 * MICROS_PER_USD
+    )
+    from django.db import transaction
+
+    from billing.services import Use
+
+    with unscoped(), transaction.atomic():  # $6.12 of use of the creator's paid prompt
+        services.uses_settle(
+            tenant=public_tenant,
+            user=user,
+            prompt=prompt,
+            model=model,
+            uses=[Use("answer", "", model, 0, 50_000, 0, 0, "platform", "answer:dispute")],
+            conversation_id=None,
+            message_id=None,
+            hold_id=None,
+        )
+    with unscoped():
+        record = UsageRecord.objects.get()
+    assert record.creator_fee == 3_500_000  # 70 % of $5 markup
+    wallet = ledger.user_wallet(user)
+    left = wallet.balance
+    assert left == 10 * MICROS_PER_USD - record.total
+
+    dispute = {
+        "id": "dp_test_1",
+        "object": "dispute",
+        "amount": 1000,
+        "charge": "ch_test_1",
+        "payment_intent": paid["payment_intent"],
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+    event = fake_stripe.signed_event("charge.dispute.created", dispute)
+    assert deliver(client, *event) == 200
+    assert deliver(client, *event) == 200
+
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.is_frozen) == (0, True)
+    assert ledger.creator_earnings(creator).balance == 0  # clawed back in full
+    assert Transaction.objects.filter(kind=Transaction.Kind.DISPUTE).count() == 1
+    with unscoped():
+        assert TopUp.objects.get().status == "disputed"
+    with pytest.raises(services.PaymentRequired) as refused:
+        services.turn_reserve(
+            tenant=public_tenant, user=user, prompt=None, model=model, input_tokens=1, reference="x"
+        )
+    assert refused.value.code == "wallet_frozen"
+
+
+@pytest.mark.parametrize("outcome", ["payment_intent.succeeded", "payment_intent.payment_failed"])
+def test_a_refill_stripe_settles_later_is_booked_by_its_webhook(
+    fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client, outcome: str
+) -> None:
+    save_card(fake_stripe, manager, tenant_a, client)
+    services.auto_refill_configure(
+        tenant=tenant_a, enabled=True, threshold=10 * MICROS_PER_USD, amount=50 * MICROS_PER_USD
+    )
+    fake_stripe.intent_status = "processing"
+    refill = payments.auto_refill_run(tenant=tenant_a)
+    assert refill is not None and refill.status == "pending"
+    assert payments.auto_refill_run(tenant=tenant_a) is not None  # the same refill, same key
+    [intent] = fake_stripe.payment_intents.values()
+    assert len(fake_stripe.payment_intents) == 1
+    if outcome == "payment_intent.payment_failed":
+        intent = {**intent, "last_payment_error": {"message": "Your card was declined."}}
+    event = fake_stripe.signed_event(outcome, intent)
+    assert deliver(client, *event) == 200
+    assert deliver(client, *event) == 200
+    refill.refresh_from_db()
+    if outcome == "payment_intent.succeeded":
+        assert refill.status == "succeeded"
+        assert balance(ledger.tenant_wallet(tenant_a)) == 50 * MICROS_PER_USD
+        assert mail.outbox == []
+    else:
+        assert (refill.status, refill.failure) == ("failed", "Your card was declined.")
+        assert balance(ledger.tenant_wallet(tenant_a)) == 0
+        assert [m.to for m in mail.outbox] == [[manager.email]]
+        with unscoped():
+            assert TenantBillingPolicy.objects.get(tenant=tenant_a).refill_failed_at is not None
+
+
+def test_an_event_whose_processing_failed_is_retried_later_and_applied_once(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    topup = start_topup(user, public_tenant, 20)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    payload, header = fake_stripe.signed_event("checkout.session.completed", paid)
+
+    def ledger_down(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "billing_transaction" in sql and sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(ledger_down):
+        assert deliver(client, payload, header) == 200  # stored; processing failed
+    event = WebhookEvent.objects.get()
+    assert (event.processed_at, event.attempts) == (None, 1)
+    assert "went away" in event.error
+    assert balance(ledger.user_wallet(user)) == 0
+
+    assert payments.webhooks_retry(older_than_seconds=-1) == 1
+    assert payments.webhooks_retry(older_than_seconds=-1) == 0
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.error == ""
+    assert balance(ledger.user_wallet(user)) == 20 * MICROS_PER_USD
