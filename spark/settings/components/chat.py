@@ -6,8 +6,10 @@ from spark.settings.components import env
 # watchdog insert theirs here.
 SPARK_PIPELINE = [
     "chat.stages.AccessGate",
+    "watchdog.stages.PreWatchdog",
     "chat.stages.BuildContext",
     "chat.stages.Generate",
+    "watchdog.stages.SchedulePost",
 ]
 
 # Records model usage that happens outside a turn (the post-watchdog's evaluator):
