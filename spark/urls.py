@@ -18,6 +18,7 @@ urlpatterns = [
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
     path("", include("marketplace.urls")),
+    path("", include("watchdog.urls")),
     path("", include("spark.api")),
 ]
 
