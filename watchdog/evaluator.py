@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,6 +125,34 @@ async def evaluate(
         result.error = f"{error.code}: {error.message}"[:500]
     result.latency_ms = round((time.perf_counter() - started) * 1000)
     return result
+
+
+class _LoopThread:
+    """One event loop in a daemon thread, for evaluator calls made from sync code (the
+    post-watchdog task, the auto-fill view). One long-lived loop keeps litellm's per-loop
+    HTTP clients alive between calls instead of building and tearing down a loop per call."""
+
+    _lock = threading.Lock()
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    def loop(cls) -> asyncio.AbstractEventLoop:
+        with cls._lock:
+            if cls._loop is None or cls._loop.is_closed():
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=loop.run_forever, name="watchdog-evaluator", daemon=True
+                )
+                thread.start()
+                cls._loop = loop
+            return cls._loop
+
+
+def evaluate_sync(**arguments: Any) -> Evaluation:
+    """``evaluate`` for sync callers: runs on the evaluator loop and waits for it."""
+    coroutine: Coroutine[Any, Any, Evaluation] = evaluate(**arguments)
+    future = asyncio.run_coroutine_threadsafe(coroutine, _LoopThread.loop())
+    return future.result(timeout=float(arguments.get("timeout", 60)) + 30)
 
 
 # --- prompts --------------------------------------------------------------------------------
@@ -317,6 +346,7 @@ __all__ = [
     "TranscriptLine",
     "autofill_messages",
     "evaluate",
+    "evaluate_sync",
     "guard_messages",
     "post_messages",
     "takeover_system",

@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
@@ -29,7 +28,7 @@ from watchdog.evaluator import (
     Evaluation,
     Role,
     autofill_messages,
-    evaluate,
+    evaluate_sync,
     post_messages,
 )
 from watchdog.models import Action, Level, Mode, Stage, Supervision, WatchdogEvent, WatchdogPolicy
@@ -163,7 +162,7 @@ def policy_propose(*, prompt: Prompt) -> tuple[dict[str, Any], bool]:
     model = evaluator_model(chosen=policy.post_model, fallback=prompt.default_model)
     proposal: dict[str, Any] | None = None
     if model is not None:
-        evaluation = async_to_sync(evaluate)(
+        evaluation = evaluate_sync(
             model=model,
             messages=autofill_messages(
                 name=prompt.name, description=prompt.description, system_prompt=prompt.system_prompt
@@ -359,12 +358,20 @@ def _next_state(
 def supervision_apply(
     *, conversation: Conversation, entry: dict[str, Any], policy: EffectivePolicy
 ) -> SupervisionUpdate:
-    """Fold one post verdict into the conversation's state, by compare-and-set on
-    ``version``: ``UPDATE … WHERE version = v`` and retry on a lost race, so concurrent
-    verdicts are neither lost nor applied backwards. Idempotent per message."""
-    supervision, _created = Supervision.objects.get_or_create(
-        conversation=conversation, defaults={"tenant_id": conversation.tenant_id}
+    """Fold one post verdict into the conversation's state by compare-and-set.
+
+    Optimistic, outside any transaction: read the row, compute the next state, then
+    ``UPDATE … WHERE version = v`` (``filter(pk=…, version=v).update(…, version=v + 1)``);
+    a writer that lost the race reads again and recomputes. Concurrent verdicts are
+    neither lost nor applied backwards, and a verdict about a message already folded in
+    replaces itself (idempotent per message).
+    """
+    supervision, _created = _retry_on_contention(
+        lambda: Supervision.objects.get_or_create(
+            conversation=conversation, defaults={"tenant_id": conversation.tenant_id}
+        )
     )
+    pk = supervision.pk
     for attempt in range(1, CAS_ATTEMPTS + 1):
         if entry["m"] <= supervision.floor_message_id:
             return SupervisionUpdate(
@@ -377,17 +384,29 @@ def supervision_apply(
                 attempts=attempt,
             )
         fields, update = _next_state(supervision, entry, policy)
-        won = Supervision.objects.filter(pk=supervision.pk, version=supervision.version).update(
-            **fields, version=supervision.version + 1, evaluations=F("evaluations") + 1
-        )
-        if won:
+        if _compare_and_set(supervision, fields, new=_is_new(supervision, entry)):
             return SupervisionUpdate(**{**update.__dict__, "attempts": attempt})
-        supervision.refresh_from_db()
+        supervision = _retry_on_contention(lambda: Supervision.objects.get(pk=pk))
     raise OperationalError(f"supervision {supervision.pk}: compare-and-set kept losing")
 
 
-def _retry_on_contention(work: Callable[[], T], attempts: int = 20) -> T:
-    """Run a transaction again when the database reports lock contention (SQLite's
+def _is_new(supervision: Supervision, entry: dict[str, Any]) -> bool:
+    return all(e.get("m") != entry["m"] for e in supervision.memory)
+
+
+def _compare_and_set(supervision: Supervision, fields: dict[str, Any], *, new: bool) -> bool:
+    """Write ``fields`` if nobody wrote since ``supervision`` was read."""
+    version = supervision.version
+    written = _retry_on_contention(
+        lambda: Supervision.objects.filter(pk=supervision.pk, version=version).update(
+            **fields, version=version + 1, evaluations=F("evaluations") + (1 if new else 0)
+        )
+    )
+    return written == 1
+
+
+def _retry_on_contention(work: Callable[[], T], attempts: int = 50) -> T:
+    """Run a statement again when the database reports lock contention (SQLite's
     shared-cache locks answer at once instead of waiting)."""
     for attempt in range(1, attempts + 1):
         try:
@@ -395,7 +414,7 @@ def _retry_on_contention(work: Callable[[], T], attempts: int = 20) -> T:
         except OperationalError as error:
             if attempt == attempts or "locked" not in str(error).lower():
                 raise
-            time.sleep(0.002 * attempt)
+            time.sleep(0.001 * attempt)
     raise AssertionError("unreachable")
 
 
@@ -460,7 +479,7 @@ def role_for(prompt: Prompt, *, objectives: tuple[str, ...], steering: str) -> R
 def post_schedule(*, turn: Turn, hinted: bool) -> None:
     """After a completed answer: write it (unless billing's Settle already did) and queue
     the post-watchdog once that is committed."""
-    from watchdog.tasks import post_watchdog
+    from watchdog.tasks import QUEUE, post_watchdog
 
     assert turn.assistant_message is not None
     arguments = {
@@ -471,7 +490,9 @@ def post_schedule(*, turn: Turn, hinted: bool) -> None:
     }
     with transaction.atomic():
         chat_services.turn_write_completion(turn=turn)
-        transaction.on_commit(lambda: post_watchdog.delay(**arguments), robust=True)
+        transaction.on_commit(
+            lambda: post_watchdog.apply_async(kwargs=arguments, queue=QUEUE), robust=True
+        )
 
 
 def post_watchdog_run(
@@ -500,7 +521,7 @@ def post_watchdog_run(
     )
     lines = transcript(conversation_id=conversation.pk, upto_message_id=message_id)
     evaluation = (
-        async_to_sync(evaluate)(
+        evaluate_sync(
             model=model,
             messages=post_messages(
                 role=role, transcript=lines, memory=memory, hint_max_chars=policy.hint_max_chars
@@ -512,12 +533,8 @@ def post_watchdog_run(
         else None
     )
 
-    def record() -> WatchdogEvent | None:
-        with transaction.atomic():
-            return _post_record(conversation, message_id, hinted, policy, evaluation)
-
     try:
-        event = _retry_on_contention(record)
+        event = _post_record(conversation, message_id, hinted, policy, evaluation)
     except IntegrityError:  # a concurrent delivery recorded it first
         return WatchdogEvent.objects.filter(message_id=message_id, stage=Stage.POST).first()
     if event is not None:
@@ -535,14 +552,17 @@ def _post_record(
     if evaluation is None or not evaluation.ok:
         if evaluation is None:
             logger.warning("post-watchdog: no evaluator model for conversation %s", conversation.pk)
-        return event_record(
-            conversation=conversation,
-            message_id=message_id,
-            stage=Stage.POST,
-            verdict="allow",
-            action=Action.FAILED,
-            evaluation=evaluation,
-            rationale="" if evaluation is not None else "No evaluator model is available.",
+        failed = evaluation
+        return _retry_on_contention(
+            lambda: event_record(
+                conversation=conversation,
+                message_id=message_id,
+                stage=Stage.POST,
+                verdict="allow",
+                action=Action.FAILED,
+                evaluation=failed,
+                rationale="" if failed is not None else "No evaluator model is available.",
+            )
         )
     verdict = evaluation.verdict
     assert verdict is not None
@@ -568,24 +588,28 @@ def _post_record(
         action = Action.HINT
     else:
         action = Action.NONE
-    event = event_record(
-        conversation=conversation,
-        message_id=message_id,
-        stage=Stage.POST,
-        verdict="steer" if flagged else "allow",
-        event_type=verdict["event_type"],
-        severity=verdict["severity"],
-        confidence=verdict["confidence"],
-        rationale=verdict.get("rationale") or "",
-        hint=hint,
-        level=update.level,
-        action=action,
-        evaluation=evaluation,
+    # The state is written first (idempotent per message), then the event, which is unique
+    # per (message, stage): a concurrent redelivery loses here and keeps the first event.
+    event = _retry_on_contention(
+        lambda: event_record(
+            conversation=conversation,
+            message_id=message_id,
+            stage=Stage.POST,
+            verdict="steer" if flagged else "allow",
+            event_type=verdict["event_type"],
+            severity=verdict["severity"],
+            confidence=verdict["confidence"],
+            rationale=verdict.get("rationale") or "",
+            hint=hint,
+            level=update.level,
+            action=action,
+            evaluation=evaluation,
+        )
     )
     if action == Action.LOCKED:
-        conversation_force_lock(
-            conversation=conversation,
-            reason=f"watchdog: {verdict['event_type']} alert",
+        reason = f"watchdog: {verdict['event_type']} alert"
+        _retry_on_contention(
+            lambda: conversation_force_lock(conversation=conversation, reason=reason)
         )
     return event
 

@@ -7,8 +7,12 @@ from celery import shared_task
 from spark.tenancy.tasks import TenantTask
 from watchdog import services
 
+# The queue the post-watchdog runs on. Callers name it (``apply_async(..., queue=QUEUE)``):
+# Celery 5.5 deprecates the ``queue`` task attribute.
+QUEUE = "watchdog"
 
-@shared_task(base=TenantTask, name="watchdog.tasks.post_watchdog", queue="watchdog", acks_late=True)
+
+@shared_task(base=TenantTask, name="watchdog.tasks.post_watchdog", acks_late=True)
 def post_watchdog(
     *, tenant_id: int, conversation_id: int, message_id: int, hinted: bool = False
 ) -> int | None:
