@@ -16,6 +16,8 @@ from accounts.models import AlterEgo, ApiKey, User
 from marketplace.models import Prompt
 from spark.llm.models import UserProviderKey
 from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
+from watchdog import services as watchdog_services
+from watchdog.models import WatchdogPolicy
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,17 @@ def _alter_ego_snapshot(alter_ego: AlterEgo) -> Any:
         return None
     alter_ego.refresh_from_db()
     return (alter_ego.name, alter_ego.description, alter_ego.is_default, alter_ego.updated_at)
+
+
+def _watchdog_policy(owner: User) -> WatchdogPolicy:
+    prompt = create_prompt(owner=owner, visibility=Prompt.Visibility.PRIVATE)
+    values = watchdog_services.policy_initial(prompt=prompt)
+    return watchdog_services.policy_save(prompt=prompt, values={**values, "pre_frequency": 7})
+
+
+def _watchdog_policy_snapshot(policy: WatchdogPolicy) -> Any:
+    policy.refresh_from_db()
+    return (policy.pre_frequency, policy.post_objectives, policy.mode, policy.updated_at)
 
 
 RESOURCES: list[IsolatedResource] = [
@@ -115,5 +128,14 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/settings/alter-egos/{alter_ego.uuid}/delete/"),
         ],
         snapshot=_alter_ego_snapshot,
+    ),
+    IsolatedResource(
+        name="watchdog_policy",
+        create=_watchdog_policy,
+        endpoints=lambda policy: [
+            Endpoint("GET", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
+            Endpoint("POST", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
+        ],
+        snapshot=_watchdog_policy_snapshot,
     ),
 ]
