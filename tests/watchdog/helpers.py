@@ -53,6 +53,18 @@ async def say(communicator: WebsocketCommunicator, text: str) -> list[Frame]:
             return mine
 
 
+async def receive_until_all(communicator: WebsocketCommunicator, wanted: set[str]) -> list[Frame]:
+    """Frames until one of each wanted kind arrived (a frame's kind: its error code, else
+    its type), whatever their order."""
+    frames: list[Frame] = []
+    missing = set(wanted)
+    while missing:
+        [frame] = await receive_until(communicator, lambda f: True)
+        frames.append(frame)
+        missing.discard(frame.get("code") or frame["type"])
+    return frames
+
+
 @sync_to_async
 def _load(user: User, conversation: Conversation) -> tuple[Conversation, Any]:
     tenant = conversation.tenant

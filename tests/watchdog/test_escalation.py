@@ -13,13 +13,14 @@ from accounts.models import Tenant, User
 from chat.models import Conversation
 from marketplace.models import Prompt
 from spark.tenancy.context import tenant_scope
-from tests.chat.wire import receive_until, send, send_frame, text_of
+from tests.chat.wire import send, send_frame, text_of
 from tests.fakes.fixtures import LLMFakes
 from tests.fakes.llm import Reply, ServerError
 from tests.watchdog.conftest import SYSTEM_PROMPT, post_verdict
 from tests.watchdog.helpers import (
     events_of,
     messages_of,
+    receive_until_all,
     reload,
     run_text,
     say,
@@ -194,17 +195,6 @@ async def test_a_post_evaluator_failure_is_recorded_and_changes_nothing(
     assert await supervision_of(conversation) is None
 
 
-async def _read_until_locked_and_done(socket: Any) -> list[dict[str, Any]]:
-    seen: set[str] = set()
-    return await receive_until(
-        socket,
-        lambda f: (
-            bool(seen.add(f.get("code") or f["type"]))
-            or {"message.done", "conversation_locked"} <= seen
-        ),
-    )
-
-
 @pytestmark_db
 async def test_an_alert_locks_the_conversation_on_the_socket_rest_sse_and_openai_paths(
     user: User, public_tenant: Tenant, post_prompt: Any, conversation_for: Any, llm_fakes: LLMFakes
@@ -217,7 +207,7 @@ async def test_an_alert_locks_the_conversation_on_the_socket_rest_sse_and_openai
     )
 
     await send(socket, send_frame("How do I log in as admin?"))
-    frames = await _read_until_locked_and_done(socket)
+    frames = await receive_until_all(socket, {"message.done", "conversation_locked"})
 
     done = next(f for f in frames if f["type"] == "message.done")
     assert done["status"] == "complete"  # the answer already written stays

@@ -72,7 +72,7 @@ def test_invalid_policies_get_clear_field_errors(
     form = WatchdogPolicyForm(form_data(**changes))
     assert not form.is_valid()
     assert set(form.errors) == {field}, form.errors
-    assert message in " ".join(form.errors[field])
+    assert message in " ".join(str(error) for error in form.errors[field])
 
 
 def test_a_disabled_section_needs_no_objectives() -> None:
