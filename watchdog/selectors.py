@@ -21,7 +21,9 @@ class PreContext:
     """What the pre-watchdog needs for one turn, read in one trip to the database."""
 
     policy: EffectivePolicy
-    turn_number: int  # this user message is the Nth of the conversation
+    turn_number: int  # this user message is the Nth of the conversation (0: not counted)
+    guard: bool = False  # the LLM guard judges this message
+    lines: tuple[TranscriptLine, ...] = ()  # the transcript, when the guard judges
     pre_evaluator: LLMModel | None = None
     post_evaluator: LLMModel | None = None
     level: int = 0
@@ -30,28 +32,65 @@ class PreContext:
 
 
 def pre_context(
-    *, conversation: Conversation, prompt: Prompt | None, fallback_model: LLMModel | None
+    *,
+    conversation: Conversation,
+    prompt: Prompt | None,
+    fallback_model: LLMModel | None,
+    flagged: bool,
 ) -> PreContext:
-    """The turn's policy (cached), its evaluators, its number, and the pending escalation."""
+    """The turn's policy (cached), whether the guard runs and what it reads, and the
+    pending escalation; each query only when the policy calls for it."""
     policy = effective_policy(prompt=prompt)
-    turn_number = Message.objects.filter(
-        conversation_id=conversation.pk, role=Message.Role.USER
-    ).count()
-    state = (
-        Supervision.objects.filter(conversation_id=conversation.pk)
-        .values_list("level", "pending_hint", "takeover")
-        .first()
+    supervised = policy.post_enabled and prompt is not None
+    cadenced_guard = (
+        policy.pre_enabled
+        and not flagged
+        and not policy.guard_only_flagged
+        and policy.pre_frequency > 1
     )
-    level, hint, takeover = state if state is not None else (0, "", False)
+    counted = cadenced_guard or (supervised and policy.post_frequency > 1)
+    turn_number, level, hint, takeover = _turn_and_escalation(
+        conversation, counted=counted, supervised=supervised
+    )
+    guard = policy.pre_enabled and (flagged or policy.guard_due(turn_number))
     return PreContext(
         policy=policy,
         turn_number=turn_number,
-        pre_evaluator=evaluator_model(chosen=policy.pre_model, fallback=fallback_model),
-        post_evaluator=evaluator_model(chosen=policy.post_model, fallback=fallback_model),
+        guard=guard,
+        lines=tuple(transcript(conversation_id=conversation.pk)) if guard else (),
+        pre_evaluator=(
+            evaluator_model(chosen=policy.pre_model, fallback=fallback_model) if guard else None
+        ),
+        post_evaluator=(
+            evaluator_model(chosen=policy.post_model, fallback=fallback_model) if takeover else None
+        ),
         level=level,
         hint=hint,
         takeover=takeover,
     )
+
+
+def _turn_and_escalation(
+    conversation: Conversation, *, counted: bool, supervised: bool
+) -> tuple[int, int, str, bool]:
+    """The user message count and the pending escalation, each only when asked for.
+
+    Two small indexed queries: cheaper here than one query with correlated subqueries,
+    whose compilation costs more than the round trip it saves."""
+    turns = (
+        Message.objects.filter(conversation_id=conversation.pk, role=Message.Role.USER).count()
+        if counted
+        else 0
+    )
+    state = (
+        Supervision.objects.filter(conversation_id=conversation.pk)
+        .values_list("level", "pending_hint", "takeover")
+        .first()
+        if supervised
+        else None
+    )
+    level, hint, takeover = state if state is not None else (0, "", False)
+    return turns, level, hint, takeover
 
 
 def transcript(

@@ -434,10 +434,10 @@ def role_for_turn(turn: Turn, *, objectives: tuple[str, ...], steering: str) -> 
     return role_for(turn.prompt, objectives=objectives, steering=steering)
 
 
-def usage_reference(event: WatchdogEvent) -> str:
+def usage_reference(*, stage: str, message_id: int) -> str:
     """The idempotency key of an evaluator's usage (``ExtraUsage.reference`` for billing's
-    Settle and the recorder's ``idempotency_key`` alike)."""
-    return f"watchdog:{event.stage}:{event.message_id or event.pk}"
+    Settle and the recorder's ``idempotency_key`` alike): one per turn and stage."""
+    return f"watchdog:{stage}:{message_id}"
 
 
 def pre_record(*, turn: Turn, evaluation: Evaluation | None, **decision: Any) -> WatchdogEvent:
@@ -640,5 +640,5 @@ def _record_usage(*, conversation: Conversation, event: WatchdogEvent) -> None:
         output_tokens=event.output_tokens,
         cached_tokens=event.cached_tokens,
         key_source=event.key_source,
-        idempotency_key=usage_reference(event),
+        idempotency_key=usage_reference(stage=event.stage, message_id=event.message_id or 0),
     )

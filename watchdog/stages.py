@@ -15,6 +15,7 @@ cadence, once the answer is committed.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -29,7 +30,9 @@ from watchdog.evaluator import PRE_SCHEMA, Evaluation, evaluate, guard_messages,
 from watchdog.models import Action, Level, Stage
 from watchdog.policy import EffectivePolicy
 from watchdog.presets import persona_for
-from watchdog.screen import LONG_TEXT, ScreenResult, get_screen
+from watchdog.screen import CLEAR, LONG_TEXT, ScreenResult, get_screen
+
+logger = logging.getLogger(__name__)
 
 BLOCKING_ACTIONS = frozenset({Action.BLOCKED, Action.LOCKED, Action.FAILED_CLOSED})
 
@@ -56,32 +59,37 @@ class PreWatchdog:
     """Local screen, LLM guard, and the post-watchdog's escalation, before the model."""
 
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
+        text = turn.user_message.content if turn.user_message is not None else turn.text
+        screened = await screen_text(text) if text.strip() else CLEAR
         context = await db(selectors.pre_context)(
-            conversation=turn.conversation, prompt=turn.prompt, fallback_model=turn.model
+            conversation=turn.conversation,
+            prompt=turn.prompt,
+            fallback_model=turn.model,
+            flagged=screened.flagged,
         )
-        state: dict[str, Any] = {
+        turn.state["watchdog"] = {
             "policy": context.policy,
             "turn_number": context.turn_number,
+            "screen": screened,
             "hint_level": Level.NONE,
             "takeover": False,
         }
-        turn.state["watchdog"] = state
-        policy = context.policy
-        text = turn.user_message.content if turn.user_message is not None else turn.text
-        if policy.pre_enabled and text.strip():
-            screened = await screen_text(text)
-            state["screen"] = screened
-            if screened.flagged or policy.guard_due(context.turn_number):
-                await self.guard(turn, context, screened)
+        recording = await self.guard(turn, context, screened) if context.guard else None
         self.escalate(turn, context)
-        await call_next(turn)
+        try:
+            await call_next(turn)
+        finally:
+            if recording is not None:
+                await _settled(recording)
 
     async def guard(
         self, turn: Turn, context: selectors.PreContext, screened: ScreenResult
-    ) -> None:
+    ) -> asyncio.Future[Any]:
+        """Ask the LLM guard and act on its verdict. Raises ``TurnBlocked`` for a block;
+        otherwise returns the verdict's write, which runs while the model answers."""
+        assert turn.assistant_message is not None
         policy = context.policy
         model = context.pre_evaluator
-        lines = await db(selectors.transcript)(conversation_id=turn.conversation.pk)
         evaluation: Evaluation | None = None
         if model is not None:
             role = services.role_for_turn(
@@ -89,7 +97,9 @@ class PreWatchdog:
             )
             evaluation = await evaluate(
                 model=model,
-                messages=guard_messages(role=role, transcript=lines, flagged_rule=screened.rule),
+                messages=guard_messages(
+                    role=role, transcript=context.lines, flagged_rule=screened.rule
+                ),
                 schema=PRE_SCHEMA,
                 timeout=settings.SPARK_WATCHDOG_GUARD_TIMEOUT_SECONDS,
             )
@@ -98,7 +108,6 @@ class PreWatchdog:
             turn.hints.append(decision["hint"])
         elif decision["action"] == Action.TAKEOVER and model is not None:
             self.take_over(turn, context, model=model, hint=decision["hint"])
-        event = await db(services.pre_record)(turn=turn, evaluation=evaluation, **decision)
         if evaluation is not None and (
             evaluation.usage.input_tokens or evaluation.usage.output_tokens
         ):
@@ -108,12 +117,19 @@ class PreWatchdog:
                     model_slug=evaluation.model.slug,
                     usage=evaluation.usage,
                     key_source=evaluation.key_source,
-                    reference=services.usage_reference(event),
+                    reference=services.usage_reference(
+                        stage=Stage.PRE, message_id=turn.assistant_message.pk
+                    ),
                 )
             )
+        recording = asyncio.ensure_future(
+            db(services.pre_record)(turn=turn, evaluation=evaluation, **decision)
+        )
         if decision["action"] in BLOCKING_ACTIONS:
+            await recording  # the verdict (and a lock) is stored before the user is told
             failed = decision["action"] == Action.FAILED_CLOSED
             raise TurnBlocked(refusal(turn, failed=failed), category=decision["event_type"])
+        return recording
 
     def escalate(self, turn: Turn, context: selectors.PreContext) -> None:
         """The post-watchdog's pending hint, at its level; or the takeover."""
@@ -138,6 +154,14 @@ class PreWatchdog:
         )
         turn.model = model
         turn.state["watchdog"]["takeover"] = True
+
+
+async def _settled(recording: asyncio.Future[Any]) -> None:
+    """Wait for the verdict's write; a failure to store it must not fail the answer."""
+    try:
+        await recording
+    except Exception:
+        logger.exception("the pre-watchdog could not store its verdict")
 
 
 def decide(
