@@ -31,7 +31,16 @@ from watchdog.evaluator import (
     evaluate_sync,
     post_messages,
 )
-from watchdog.models import Action, Level, Mode, Stage, Supervision, WatchdogEvent, WatchdogPolicy
+from watchdog.models import (
+    Action,
+    FailureMode,
+    Level,
+    Mode,
+    Stage,
+    Supervision,
+    WatchdogEvent,
+    WatchdogPolicy,
+)
 from watchdog.policy import EffectivePolicy, effective_policy, evaluator_model, forget_policy
 from watchdog.presets import DEFAULT_POST_OBJECTIVES, DEFAULT_PRE_OBJECTIVES, persona_for
 from watchdog.selectors import transcript
@@ -116,6 +125,8 @@ def policy_validate(values: dict[str, Any]) -> dict[str, list[str]]:
         add("takeover_threshold", _("The takeover threshold is 1 to 100 ignored hints."))
     if values.get("mode") not in Mode.values:
         add("mode", _("Choose a mode."))
+    if values.get("failure_mode", FailureMode.AUTO) not in FailureMode.values:
+        add("failure_mode", _("Choose what happens when the guard fails."))
     return errors
 
 

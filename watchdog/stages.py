@@ -1,9 +1,9 @@
 """The watchdog's pipeline stages: PreWatchdog (before the model) and SchedulePost (last).
 
-``PreWatchdog`` reads the turn's policy and the conversation's supervision in one trip to
-the database, screens the message locally, asks the LLM guard when the screen flags it or
-the policy's cadence says so, and either blocks the turn (``TurnBlocked``: the model is
-never called), steers it (``turn.hints``), or lets it through. It also applies the
+``PreWatchdog`` screens the message locally, reads what the turn's policy needs in one trip
+to the database, asks the LLM guard when the screen flags the message or the policy's
+cadence says so, and either blocks the turn (``TurnBlocked``: the model is never called),
+steers it (``turn.hints``), or lets it through. It also applies the
 post-watchdog's escalation: the pending hint at its level, or a takeover (the watchdog's
 model answers in the assistant's persona through ``turn.replace_system`` and
 ``turn.model``).
@@ -221,6 +221,3 @@ class SchedulePost:
             return
         hinted = state["hint_level"] > Level.NONE or bool(state["takeover"])
         await db(services.post_schedule)(turn=turn, hinted=hinted)
-
-
-__all__ = ["PreWatchdog", "SchedulePost", "Stage"]
