@@ -21,6 +21,7 @@ def _inside_one_window() -> Iterator[None]:
     with time_machine.travel(datetime(2026, 1, 5, 10, 0, 5, tzinfo=UTC), tick=False):
         yield
 
+
 LIMITS = {
     "login_ip": "5/m",
     "login_account": "3/m",
