@@ -123,10 +123,10 @@ def _uses(turn: Turn, *, answer: bool = True) -> list[services.Use]:
                 cached_tokens=extra.usage.cached_tokens,
                 reasoning_tokens=extra.usage.reasoning_tokens,
                 key_source=extra.key_source,
+                # The reference is the usage's own key (the same one a stage gives
+                # SPARK_EXTRA_USAGE_RECORDER), so one usage is never charged twice.
                 idempotency_key=(
-                    f"extra:{extra.reference}"
-                    if extra.reference
-                    else f"extra:{turn.assistant_id}:{index}"
+                    extra.reference if extra.reference else f"extra:{turn.assistant_id}:{index}"
                 ),
             )
         )

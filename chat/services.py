@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -18,6 +20,7 @@ from marketplace.models import Prompt
 from marketplace.selectors import prompt_resolve_model
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
+from spark.realtime.groups import conversation_group
 from spark.tenancy.context import unscoped
 
 TITLE_LENGTH = 60
@@ -150,6 +153,55 @@ def conversation_move(
 
 def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
+
+
+def _locked_message() -> str:
+    return _("This conversation was closed. You can start a new one.")
+
+
+def _publish_locked(conversation_uuid: object) -> None:
+    """Tell every socket on the conversation that it is closed (what AccessGate answers)."""
+    async_to_sync(get_channel_layer().group_send)(
+        conversation_group(conversation_uuid),
+        {
+            "type": "chat.events",
+            "events": [
+                {"type": "error", "code": "conversation_locked", "message": _locked_message()}
+            ],
+        },
+    )
+
+
+@transaction.atomic
+def conversation_lock(*, conversation: Conversation, reason: str) -> bool:
+    """Close a conversation: no channel accepts another message until it is unlocked.
+
+    Returns whether this call locked it (False: it was locked already). Watchers are told
+    on commit with an ``error`` frame ``conversation_locked``.
+    """
+    now = timezone.now()
+    locked = Conversation.objects.filter(pk=conversation.pk, locked_at__isnull=True).update(
+        locked_at=now, lock_reason=reason[:200], updated_at=now
+    )
+    if locked:
+        conversation.locked_at, conversation.lock_reason = now, reason[:200]
+        uuid = conversation.uuid
+        transaction.on_commit(lambda: _publish_locked(uuid), robust=True)
+    return bool(locked)
+
+
+@transaction.atomic
+def conversation_unlock(*, conversation: Conversation, actor: Any) -> bool:
+    """Reopen a locked conversation (staff). Returns whether it was locked.
+
+    ``actor`` is who reopened it; the caller records it (the admin audits its actions).
+    """
+    unlocked = Conversation.objects.filter(pk=conversation.pk, locked_at__isnull=False).update(
+        locked_at=None, lock_reason="", updated_at=timezone.now()
+    )
+    if unlocked:
+        conversation.locked_at, conversation.lock_reason = None, ""
+    return bool(unlocked)
 
 
 # --- folders ---------------------------------------------------------------------------------
@@ -309,9 +361,7 @@ def turn_check_access(*, turn: Turn) -> None:
     """Refuse a turn the user may not take now (locked, busy, unavailable model)."""
     conversation = turn.conversation
     if conversation.is_locked:
-        raise _refuse(
-            _("This conversation was closed. You can start a new one."), "conversation_locked", 423
-        )
+        raise _refuse(_locked_message(), "conversation_locked", 423)
     if conversation.prompt is not None and not conversation.prompt.is_active:
         raise _refuse(_("This prompt is no longer available."), "prompt_unavailable", 410)
     model = conversation.model

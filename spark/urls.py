@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("security.urls")),
     path("", include("chat.urls")),
     path("", include("billing.urls")),
+    path("", include("watchdog.urls")),
     path("", include("spark.api")),
     # The OpenAI-compatible API (any OpenAI client, with a Spark API key).
     path("v1/chat/completions", openai_api.chat_completions, name="openai_chat_completions"),

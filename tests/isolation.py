@@ -23,6 +23,8 @@ from security.services import file_signed_url
 from spark.llm.models import UserProviderKey
 from tests.factories import ApiKeyFactory, create_alter_ego, create_prompt
 from tests.factories.files import stored_png
+from watchdog import services as watchdog_services
+from watchdog.models import WatchdogPolicy
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,17 @@ def _member_cap_snapshot(cap: MemberCap) -> Any:
     return (cap.monthly_cap, cap.action, cap.raise_step, cap.raise_max)
 
 
+def _watchdog_policy(owner: User) -> WatchdogPolicy:
+    prompt = create_prompt(owner=owner, visibility=Prompt.Visibility.PRIVATE)
+    values = watchdog_services.policy_initial(prompt=prompt)
+    return watchdog_services.policy_save(prompt=prompt, values={**values, "pre_frequency": 7})
+
+
+def _watchdog_policy_snapshot(policy: WatchdogPolicy) -> Any:
+    policy.refresh_from_db()
+    return (policy.pre_frequency, policy.post_objectives, policy.mode, policy.updated_at)
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="api_key",
@@ -274,5 +287,14 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", "/billing/team/card/"),
         ],
         snapshot=_member_cap_snapshot,
+    ),
+    IsolatedResource(
+        name="watchdog_policy",
+        create=_watchdog_policy,
+        endpoints=lambda policy: [
+            Endpoint("GET", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
+            Endpoint("POST", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
+        ],
+        snapshot=_watchdog_policy_snapshot,
     ),
 ]

@@ -61,3 +61,34 @@ def document_error_responses(
             for status, response in ERROR_RESPONSES.items():
                 responses.setdefault(status, response)
     return result
+
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _forbid_nul(schema: Any) -> None:
+    if isinstance(schema, dict):
+        if (
+            schema.get("type") == "string"
+            and "pattern" not in schema
+            and "enum" not in schema
+            and "format" not in schema
+            and not schema.get("readOnly")
+        ):
+            schema["pattern"] = NO_NUL_PATTERN
+        for value in schema.values():
+            _forbid_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _forbid_nul(value)
+
+
+def document_text_rules(
+    result: dict[str, Any], generator: Any, request: Any, public: Any
+) -> dict[str, Any]:
+    """POSTPROCESSING_HOOKS entry: text fields refuse NUL characters (DRF's CharField
+    does), so the schema says so for every string a client sends."""
+    for name, schema in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request"):
+            _forbid_nul(schema)
+    return result

@@ -22,6 +22,7 @@ from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
 from spark.settings.components.security import *  # noqa: F403
+from spark.settings.components.watchdog import *  # noqa: F403
 
 # Lets annotated generics such as admin.ModelAdmin[Model] work at run time.
 django_stubs_ext.monkeypatch()

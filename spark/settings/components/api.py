@@ -33,6 +33,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "spark.common.openapi.document_error_responses",
+        "spark.common.openapi.document_text_rules",
     ],
     # Several models have a "kind" field: name each choice set.
     "ENUM_NAME_OVERRIDES": {

@@ -7,9 +7,11 @@ from spark.settings.components import env
 SPARK_PIPELINE = [
     "chat.stages.AccessGate",
     "billing.stages.BudgetGate",
+    "watchdog.stages.PreWatchdog",
     "chat.stages.BuildContext",
     "chat.stages.Generate",
     "billing.stages.Settle",
+    "watchdog.stages.SchedulePost",
 ]
 
 # Records model usage that happens outside a turn (the post-watchdog's evaluator):

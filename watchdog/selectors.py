@@ -1,0 +1,181 @@
+"""Reads for the watchdog: what a turn needs, transcripts, and the dashboards' figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Avg, Count, Q, QuerySet, Sum
+
+from chat.models import Conversation, Message
+from marketplace.models import Prompt
+from spark.llm.models import LLMModel
+from watchdog.evaluator import TranscriptLine
+from watchdog.models import Supervision, WatchdogEvent
+from watchdog.policy import EffectivePolicy, effective_policy, evaluator_model
+
+
+@dataclass(frozen=True)
+class PreContext:
+    """What the pre-watchdog needs for one turn, read in one trip to the database."""
+
+    policy: EffectivePolicy
+    turn_number: int  # this user message is the Nth of the conversation (0: not counted)
+    guard: bool = False  # the LLM guard judges this message
+    lines: tuple[TranscriptLine, ...] = ()  # the transcript, when the guard judges
+    pre_evaluator: LLMModel | None = None
+    post_evaluator: LLMModel | None = None
+    level: int = 0
+    hint: str = ""
+    takeover: bool = False
+
+
+def pre_context(
+    *,
+    conversation: Conversation,
+    prompt: Prompt | None,
+    fallback_model: LLMModel | None,
+    flagged: bool,
+) -> PreContext:
+    """The turn's policy (cached), whether the guard runs and what it reads, and the
+    pending escalation; each query only when the policy calls for it."""
+    policy = effective_policy(prompt=prompt)
+    supervised = policy.post_enabled and prompt is not None
+    cadenced_guard = (
+        policy.pre_enabled
+        and not flagged
+        and not policy.guard_only_flagged
+        and policy.pre_frequency > 1
+    )
+    counted = cadenced_guard or (supervised and policy.post_frequency > 1)
+    turn_number, level, hint, takeover = _turn_and_escalation(
+        conversation, counted=counted, supervised=supervised
+    )
+    guard = policy.pre_enabled and (flagged or policy.guard_due(turn_number))
+    return PreContext(
+        policy=policy,
+        turn_number=turn_number,
+        guard=guard,
+        lines=tuple(transcript(conversation_id=conversation.pk)) if guard else (),
+        pre_evaluator=(
+            evaluator_model(chosen=policy.pre_model, fallback=fallback_model) if guard else None
+        ),
+        post_evaluator=(
+            evaluator_model(chosen=policy.post_model, fallback=fallback_model) if takeover else None
+        ),
+        level=level,
+        hint=hint,
+        takeover=takeover,
+    )
+
+
+def _turn_and_escalation(
+    conversation: Conversation, *, counted: bool, supervised: bool
+) -> tuple[int, int, str, bool]:
+    """The user message count and the pending escalation, each only when asked for.
+
+    Two small indexed queries: cheaper here than one query with correlated subqueries,
+    whose compilation costs more than the round trip it saves."""
+    turns = (
+        Message.objects.filter(conversation_id=conversation.pk, role=Message.Role.USER).count()
+        if counted
+        else 0
+    )
+    state = (
+        Supervision.objects.filter(conversation_id=conversation.pk)
+        .values_list("level", "pending_hint", "takeover")
+        .first()
+        if supervised
+        else None
+    )
+    level, hint, takeover = state if state is not None else (0, "", False)
+    return turns, level, hint, takeover
+
+
+def transcript(
+    *, conversation_id: int, upto_message_id: int | None = None, limit: int | None = None
+) -> list[TranscriptLine]:
+    """The last messages of a conversation as the evaluators see them, oldest first.
+
+    Blocked user messages stay (an evaluator should know about earlier attempts); the
+    refusals written in their place, unfinished answers and tool rows do not.
+    """
+    limit = limit or settings.SPARK_WATCHDOG_TRANSCRIPT_MESSAGES
+    rows = Message.objects.filter(
+        conversation_id=conversation_id,
+        superseded=False,
+        role__in=[Message.Role.USER, Message.Role.ASSISTANT],
+    ).filter(
+        Q(role=Message.Role.USER)
+        | Q(status__in=[Message.Status.COMPLETE, Message.Status.INTERRUPTED])
+    )
+    if upto_message_id is not None:
+        rows = rows.filter(pk__lte=upto_message_id)
+    latest = list(
+        rows.order_by("-created_at", "-id").values_list("role", "status", "content")[:limit]
+    )
+    lines = []
+    for role, status, content in reversed(latest):
+        label = "user (blocked)" if status == Message.Status.BLOCKED else role
+        lines.append(TranscriptLine(role=label, content=content))
+    return lines
+
+
+# --- dashboards (staff: the admin runs unscoped) ---------------------------------------------
+
+
+def event_counters(*, events: QuerySet[WatchdogEvent]) -> dict[str, Any]:
+    """Totals for a set of events: by stage, verdict, action, severity; cost and latency."""
+    totals = events.aggregate(
+        total=Count("id"),
+        blocked=Count("id", filter=Q(action="blocked")),
+        locked=Count("id", filter=Q(action="locked")),
+        takeovers=Count("id", filter=Q(action="takeover")),
+        failures=Count("id", filter=~Q(error="")),
+        alerts=Count("id", filter=Q(severity="alert")),
+        cost_micros=Sum("cost_micros"),
+        input_tokens=Sum("input_tokens"),
+        output_tokens=Sum("output_tokens"),
+        latency_ms=Avg("latency_ms"),
+    )
+    by_stage = dict(events.values_list("stage").annotate(n=Count("id")).order_by())
+    by_type = dict(
+        events.exclude(event_type="none")
+        .values_list("event_type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        **totals,
+        "cost_micros": totals["cost_micros"] or 0,
+        "input_tokens": totals["input_tokens"] or 0,
+        "output_tokens": totals["output_tokens"] or 0,
+        "latency_ms": round(totals["latency_ms"] or 0),
+        "by_stage": by_stage,
+        "by_type": dict(sorted(by_type.items(), key=lambda item: -item[1])),
+    }
+
+
+@dataclass(frozen=True)
+class TimelineRow:
+    message: Message
+    events: list[WatchdogEvent]
+
+
+def conversation_timeline(*, conversation: Conversation) -> list[TimelineRow]:
+    """The transcript with, beside each answer, the verdicts about its turn."""
+    messages = list(
+        Message.objects.filter(conversation=conversation)
+        .exclude(role=Message.Role.TOOL)
+        .order_by("created_at", "id")
+    )
+    by_message: dict[int, list[WatchdogEvent]] = {}
+    for event in (
+        WatchdogEvent.objects.filter(conversation=conversation)
+        .select_related("evaluator_model")
+        .order_by("created_at", "id")
+    ):
+        if event.message_id is not None:
+            by_message.setdefault(event.message_id, []).append(event)
+    return [TimelineRow(message=m, events=by_message.get(m.pk, [])) for m in messages]

@@ -1,0 +1,223 @@
+"""The watchdog's pipeline stages: PreWatchdog (before the model) and SchedulePost (last).
+
+``PreWatchdog`` screens the message locally, reads what the turn's policy needs in one trip
+to the database, asks the LLM guard when the screen flags the message or the policy's
+cadence says so, and either blocks the turn (``TurnBlocked``: the model is never called),
+steers it (``turn.hints``), or lets it through. It also applies the
+post-watchdog's escalation: the pending hint at its level, or a takeover (the watchdog's
+model answers in the assistant's persona through ``turn.replace_system`` and
+``turn.model``).
+
+``SchedulePost`` queues the post-watchdog after a completed answer, on the policy's
+cadence, once the answer is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import get_language, gettext as _, override
+
+from chat.models import Message
+from chat.pipeline import CallNext, ExtraUsage, Turn, TurnBlocked
+from spark.common.asyncdb import db
+from watchdog import selectors, services
+from watchdog.escalation import hint_text
+from watchdog.evaluator import PRE_SCHEMA, Evaluation, evaluate, guard_messages, takeover_system
+from watchdog.models import Action, Level, Stage
+from watchdog.policy import EffectivePolicy
+from watchdog.presets import persona_for
+from watchdog.screen import CLEAR, LONG_TEXT, ScreenResult, get_screen
+
+logger = logging.getLogger(__name__)
+
+BLOCKING_ACTIONS = frozenset({Action.BLOCKED, Action.LOCKED, Action.FAILED_CLOSED})
+
+
+def refusal(turn: Turn, *, failed: bool = False) -> str:
+    """The polite refusal the user reads, in their language."""
+    with override(getattr(turn.user, "language", "") or get_language() or settings.LANGUAGE_CODE):
+        if failed:
+            return _(
+                "Sorry, I couldn't check your message just now, so I can't answer it. "
+                "Please try again in a moment."
+            )
+        return _("Sorry, I can't help with that request. Feel free to ask me something else.")
+
+
+async def screen_text(text: str) -> ScreenResult:
+    """Screen in-process; a very long message is screened off the event loop."""
+    if len(text) > LONG_TEXT:
+        return await asyncio.to_thread(get_screen().check, text)
+    return get_screen().check(text)
+
+
+class PreWatchdog:
+    """Local screen, LLM guard, and the post-watchdog's escalation, before the model."""
+
+    async def __call__(self, turn: Turn, call_next: CallNext) -> None:
+        text = turn.user_message.content if turn.user_message is not None else turn.text
+        screened = await screen_text(text) if text.strip() else CLEAR
+        context = await db(selectors.pre_context)(
+            conversation=turn.conversation,
+            prompt=turn.prompt,
+            fallback_model=turn.model,
+            flagged=screened.flagged,
+        )
+        turn.state["watchdog"] = {
+            "policy": context.policy,
+            "turn_number": context.turn_number,
+            "screen": screened,
+            "hint_level": Level.NONE,
+            "takeover": False,
+        }
+        recording = await self.guard(turn, context, screened) if context.guard else None
+        self.escalate(turn, context)
+        try:
+            await call_next(turn)
+        finally:
+            if recording is not None:
+                await _settled(recording)
+
+    async def guard(
+        self, turn: Turn, context: selectors.PreContext, screened: ScreenResult
+    ) -> asyncio.Future[Any]:
+        """Ask the LLM guard and act on its verdict. Raises ``TurnBlocked`` for a block;
+        otherwise returns the verdict's write, which runs while the model answers."""
+        assert turn.assistant_message is not None
+        policy = context.policy
+        model = context.pre_evaluator
+        evaluation: Evaluation | None = None
+        if model is not None:
+            role = services.role_for_turn(
+                turn, objectives=policy.pre_objectives, steering=policy.pre_steering
+            )
+            evaluation = await evaluate(
+                model=model,
+                messages=guard_messages(
+                    role=role, transcript=context.lines, flagged_rule=screened.rule
+                ),
+                schema=PRE_SCHEMA,
+                timeout=settings.SPARK_WATCHDOG_GUARD_TIMEOUT_SECONDS,
+            )
+        decision = decide(policy, screened, evaluation)
+        if decision["action"] == Action.STEERED and decision["hint"]:
+            turn.hints.append(decision["hint"])
+        elif decision["action"] == Action.TAKEOVER and model is not None:
+            self.take_over(turn, context, model=model, hint=decision["hint"])
+        if evaluation is not None and (
+            evaluation.usage.input_tokens or evaluation.usage.output_tokens
+        ):
+            turn.extra_usage.append(
+                ExtraUsage(
+                    kind="evaluator",
+                    model_slug=evaluation.model.slug,
+                    usage=evaluation.usage,
+                    key_source=evaluation.key_source,
+                    reference=services.usage_reference(
+                        stage=Stage.PRE, message_id=turn.assistant_message.pk
+                    ),
+                )
+            )
+        recording = asyncio.ensure_future(
+            db(services.pre_record)(turn=turn, evaluation=evaluation, **decision)
+        )
+        if decision["action"] in BLOCKING_ACTIONS:
+            await recording  # the verdict (and a lock) is stored before the user is told
+            failed = decision["action"] == Action.FAILED_CLOSED
+            raise TurnBlocked(refusal(turn, failed=failed), category=decision["event_type"])
+        return recording
+
+    def escalate(self, turn: Turn, context: selectors.PreContext) -> None:
+        """The post-watchdog's pending hint, at its level; or the takeover."""
+        state = turn.state["watchdog"]
+        if not context.policy.post_enabled or state["takeover"]:
+            return
+        if context.takeover and context.post_evaluator is not None:
+            self.take_over(turn, context, model=context.post_evaluator, hint=context.hint)
+            state["hint_level"] = Level.TAKEOVER
+        elif context.level > Level.NONE and context.hint:
+            turn.hints.append(hint_text(context.level, context.hint))
+            state["hint_level"] = context.level
+
+    @staticmethod
+    def take_over(turn: Turn, context: selectors.PreContext, *, model: Any, hint: str) -> None:
+        policy = context.policy
+        role = services.role_for_turn(
+            turn, objectives=policy.post_objectives, steering=policy.post_steering
+        )
+        turn.replace_system = takeover_system(
+            role=role, persona=policy.post_steering or persona_for(policy.mode), hint=hint
+        )
+        turn.model = model
+        turn.state["watchdog"]["takeover"] = True
+
+
+async def _settled(recording: asyncio.Future[Any]) -> None:
+    """Wait for the verdict's write; a failure to store it must not fail the answer."""
+    try:
+        await recording
+    except Exception:
+        logger.exception("the pre-watchdog could not store its verdict")
+
+
+def decide(
+    policy: EffectivePolicy, screened: ScreenResult, evaluation: Evaluation | None
+) -> dict[str, Any]:
+    """What the pre-watchdog does with the guard's verdict (or its failure)."""
+    if evaluation is None or not evaluation.ok:
+        blocked = policy.fail_closed
+        return {
+            "verdict": "block" if blocked else "allow",
+            "event_type": screened.category if screened.flagged else "none",
+            "severity": "info",
+            "confidence": 0.0,
+            "rationale": "",
+            "hint": "",
+            "level": Level.NONE,
+            "action": Action.FAILED_CLOSED if blocked else Action.FAILED_OPEN,
+            "rule": screened.rule,
+        }
+    verdict = evaluation.verdict
+    assert verdict is not None
+    alert = verdict["severity"] == "alert" and verdict["verdict"] != "allow"
+    hint = (verdict.get("hint") or "").strip()[: policy.hint_max_chars]
+    if alert and policy.pre_may_lock:
+        action = Action.LOCKED
+    elif verdict["verdict"] == "block":
+        action = Action.BLOCKED
+    elif alert and policy.pre_may_take_over:
+        action = Action.TAKEOVER
+    elif verdict["verdict"] == "steer" and hint:
+        action = Action.STEERED
+    else:
+        action = Action.NONE
+    return {
+        "verdict": verdict["verdict"],
+        "event_type": verdict["category"],
+        "severity": verdict["severity"],
+        "confidence": verdict["confidence"],
+        "rationale": verdict.get("rationale") or "",
+        "hint": hint if action in (Action.STEERED, Action.TAKEOVER) else "",
+        "level": Level.STEERING if action == Action.STEERED else Level.NONE,
+        "action": action,
+        "rule": screened.rule,
+    }
+
+
+class SchedulePost:
+    """Queue the post-watchdog after a completed answer, on the policy's cadence."""
+
+    async def __call__(self, turn: Turn, call_next: CallNext) -> None:
+        await call_next(turn)
+        state = turn.state.get("watchdog")
+        if state is None or turn.prompt is None or turn.assistant_message is None:
+            return
+        policy: EffectivePolicy = state["policy"]
+        if turn.status != Message.Status.COMPLETE or not policy.post_due(state["turn_number"]):
+            return
+        hinted = state["hint_level"] > Level.NONE or bool(state["takeover"])
+        await db(services.post_schedule)(turn=turn, hinted=hinted)
