@@ -7,8 +7,9 @@
 A fake OpenAI server (tests/fakes/serve.py, its own process) answers every call with the
 same reply after a fixed first-token delay, one word per chunk at a fixed interval.
 Spark runs as a real Daphne process (the production server) on the embedded channel layer
-(or Redis with REDIS_URL). For N = 1, 50, 200 concurrent clients, each on its own
-conversation and WebSocket, every client sends one message; in the same run, N clients
+(or Redis with REDIS_URL). For N = 1, 50, 200 concurrent clients, each a user of its own
+(with its own API key) on its own conversation and WebSocket, every client sends one
+message; in the same run, N clients
 stream the same reply from the fake directly. Reported: Spark's added time-to-first-token
 (p50, p99 of Spark minus the same percentile direct), added total time, messages per
 second, deltas lost or out of order (must be 0), errors, and the web process's peak memory.
@@ -49,15 +50,18 @@ from spark.llm.models import LLMModel
 from spark.tenancy.context import tenant_scope, unscoped
 count = int(sys.argv[1])
 tenant = Tenant.objects.get(kind="public")
-with unscoped():
-    user = accounts.user_create(email="bench@spark.local", tenant=tenant, email_verified=True)
-    key = accounts.api_key_create(user=user, name="bench").raw_key
-model = LLMModel.objects.create(slug="bench-gpt", provider="openai", model_id="gpt-bench",
-                                display_name="Bench GPT", max_output_tokens=512)
-with tenant_scope(tenant):
-    ids = [str(chat.conversation_create(user=user, tenant=tenant, model_slug="bench-gpt").uuid)
-           for _ in range(count)]
-print(json.dumps({"key": key, "conversations": ids}))
+LLMModel.objects.create(slug="bench-gpt", provider="openai", model_id="gpt-bench",
+                        display_name="Bench GPT", max_output_tokens=512)
+clients = []
+for number in range(count):
+    with unscoped():
+        user = accounts.user_create(email=f"bench{number}@spark.local", tenant=tenant,
+                                    email_verified=True)
+        key = accounts.api_key_create(user=user, name="bench").raw_key
+    with tenant_scope(tenant):
+        conversation = chat.conversation_create(user=user, tenant=tenant, model_slug="bench-gpt")
+    clients.append({"key": key, "conversation": str(conversation.uuid)})
+print(json.dumps({"clients": clients}))
 """
 
 
@@ -251,9 +255,9 @@ async def run_round(
     async with aiohttp.ClientSession(connector=connector) as session:
         tasks = [
             asyncio.create_task(
-                spark_client(session, base, setup["key"], conversation, expected, start)
+                spark_client(session, base, client["key"], client["conversation"], expected, start)
             )
-            for conversation in setup["conversations"][:count]
+            for client in setup["clients"][:count]
         ]
         await asyncio.sleep(1.0 + count * 0.01)  # every socket connects before the start
         began = time.perf_counter()
@@ -337,7 +341,7 @@ def main() -> None:
     spark, base = start_spark(env)
     try:
         # One message first, not measured: the process warms up (imports, connections).
-        warm = {**setup, "conversations": setup["conversations"][-1:]}
+        warm = {"clients": setup["clients"][-1:]}
         asyncio.run(run_round(1, base, fake_url, warm, expected))
         rows = []
         for count in counts:

@@ -16,19 +16,22 @@ if REDIS_URL:
     # Sessions live in Redis (fast, shared by every web instance) and are revocable:
     # allauth's usersessions lists them and ends them by deleting their keys.
     SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                # redis-py closes idle channel-layer sockets unless the timeout is off
-                # (channels_redis #422); fan-out needs a large pool.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="spark"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
-        }
+    # Redis pub/sub by default: no per-process receive lock (the list-based layer reads
+    # every local channel through one lock-holding reader and can drop a message when a
+    # receiver is cancelled) and about half the round trips per message. Messages are
+    # not persisted, which chat does not need: answers replay from their own buffers.
+    CHANNEL_LAYER_BACKEND = env.str(
+        "CHANNEL_LAYER_BACKEND", default="channels_redis.pubsub.RedisPubSubChannelLayer"
+    )
+    _layer_config: dict[str, object] = {
+        # redis-py closes idle channel-layer sockets unless the timeout is off
+        # (channels_redis #422); fan-out needs a large pool.
+        "hosts": [{"address": REDIS_URL, "socket_timeout": None, "max_connections": 1000}],
+        "prefix": env.str("CHANNEL_LAYER_PREFIX", default="spark"),
     }
+    if CHANNEL_LAYER_BACKEND == "channels_redis.core.RedisChannelLayer":
+        _layer_config.update({"capacity": 1000, "expiry": 60})
+    CHANNEL_LAYERS = {"default": {"BACKEND": CHANNEL_LAYER_BACKEND, "CONFIG": _layer_config}}
 else:
     CACHES = {
         "default": {
