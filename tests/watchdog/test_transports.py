@@ -91,7 +91,7 @@ async def test_a_block_over_sse_ends_with_message_blocked(
     # The stream has started (the message was accepted): it ends with message.blocked,
     # as on the socket.
     assert response.status_code == 200
-    body = b"".join([chunk async for chunk in response.streaming_content]).decode()
+    body = b"".join([chunk async for chunk in response.streaming_content]).decode()  # type: ignore[attr-defined]
     events = [
         line.removeprefix("event: ") for line in body.splitlines() if line.startswith("event: ")
     ]
