@@ -10,7 +10,9 @@ Spark runs as a real Daphne process (the production server) on the embedded chan
 (or Redis with REDIS_URL). For N = 1, 50, 200 concurrent clients, each a user of its own
 (with its own API key) on its own conversation and WebSocket, every client sends one
 message; in the same run, N clients
-stream the same reply from the fake directly. Reported: Spark's added time-to-first-token
+stream the same reply from the fake directly. Each N runs twice: a burst (every client
+sends at the same instant) and a steady flow (arrivals spaced over one answer's duration,
+so about N answers are in flight). Reported: Spark's added time-to-first-token
 (p50, p99 of Spark minus the same percentile direct), added total time, messages per
 second, deltas lost or out of order (must be 0), errors, and the web process's peak memory.
 """
@@ -185,12 +187,14 @@ async def spark_client(
     conversation: str,
     expected: list[str],
     start: asyncio.Event,
+    offset: float,
 ) -> Timing:
     url = base.replace("http", "ws") + f"/ws/chat/{conversation}/"
     async with session.ws_connect(
         url, headers={"Authorization": f"Bearer {key}", "Origin": base}
     ) as ws:
         await start.wait()
+        await asyncio.sleep(offset)  # this client's arrival time in the round
         sent = time.perf_counter()
         await ws.send_str(
             json.dumps(
@@ -224,8 +228,11 @@ async def spark_client(
     return Timing(first - sent if first else 0, done - sent, in_order and complete, problem)
 
 
-async def direct_client(client: httpx.AsyncClient, fake_url: str, start: asyncio.Event) -> Timing:
+async def direct_client(
+    client: httpx.AsyncClient, fake_url: str, start: asyncio.Event, offset: float
+) -> Timing:
     await start.wait()
+    await asyncio.sleep(offset)
     sent = time.perf_counter()
     first = None
     async with client.stream(
@@ -248,16 +255,26 @@ async def direct_client(client: httpx.AsyncClient, fake_url: str, start: asyncio
 
 
 async def run_round(
-    count: int, base: str, fake_url: str, setup: dict[str, Any], expected: list[str]
+    count: int,
+    base: str,
+    fake_url: str,
+    setup: dict[str, Any],
+    expected: list[str],
+    spread: float = 0.0,
 ) -> dict[str, Any]:
+    """``spread`` 0: every client sends at once (a burst). Otherwise arrivals are spaced
+    evenly over ``spread`` seconds, so about ``count`` answers are in flight at a time."""
+    offsets = [index * spread / count for index in range(count)]
     start = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
         tasks = [
             asyncio.create_task(
-                spark_client(session, base, client["key"], client["conversation"], expected, start)
+                spark_client(
+                    session, base, client["key"], client["conversation"], expected, start, offset
+                )
             )
-            for client in setup["clients"][:count]
+            for client, offset in zip(setup["clients"][:count], offsets, strict=True)
         ]
         await asyncio.sleep(1.0 + count * 0.01)  # every socket connects before the start
         began = time.perf_counter()
@@ -276,7 +293,8 @@ async def run_round(
     limits = httpx.Limits(max_connections=count + 10, max_keepalive_connections=count + 10)
     async with httpx.AsyncClient(limits=limits, timeout=120) as client:
         direct_tasks = [
-            asyncio.create_task(direct_client(client, fake_url, start)) for _ in range(count)
+            asyncio.create_task(direct_client(client, fake_url, start, offset))
+            for offset in offsets
         ]
         await asyncio.sleep(0.2)
         start.set()
@@ -287,7 +305,12 @@ async def run_round(
     ]
     good = [r for r in results if r.ok]
     if not good:
-        return {"clients": count, "errors": len(errors), "sample_error": errors[:3]}
+        return {
+            "clients": count,
+            "spread": spread,
+            "errors": len(errors),
+            "sample_error": errors[:3],
+        }
     s_ttft = [r.ttft for r in good]
     d_ttft = [r.ttft for r in direct]
     s_total = [r.total for r in good]
@@ -295,6 +318,7 @@ async def run_round(
     ms = 1000
     return {
         "clients": count,
+        "arrivals": "burst" if not spread else f"spread over {spread:.1f} s",
         "added_ttft_p50_ms": round((percentile(s_ttft, 50) - percentile(d_ttft, 50)) * ms, 1),
         "added_ttft_p99_ms": round((percentile(s_ttft, 99) - percentile(d_ttft, 99)) * ms, 1),
         "added_total_p50_ms": round((percentile(s_total, 50) - percentile(d_total, 50)) * ms, 1),
@@ -344,10 +368,13 @@ def main() -> None:
         warm = {"clients": setup["clients"][-1:]}
         asyncio.run(run_round(1, base, fake_url, warm, expected))
         rows = []
+        # A steady flow: arrivals spread over one answer's duration keep about N in flight.
+        answer_seconds = options.first_token + options.words * options.interval
         for count in counts:
-            row = asyncio.run(run_round(count, base, fake_url, setup, expected))
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            for spread in (0.0, answer_seconds) if count > 1 else (0.0,):
+                row = asyncio.run(run_round(count, base, fake_url, setup, expected, spread))
+                rows.append(row)
+                print(json.dumps(row), flush=True)
         rows.append({"peak_memory_mib": peak_memory_mib(spark.pid)})
         print(json.dumps(rows[-1]))
         print(

@@ -183,8 +183,20 @@ def _end_idle_sessions_before_dropping_the_test_database(
 
     if connection.vendor != "postgresql":
         return
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+    import psycopg
+
+    test_database = connection.settings_dict["NAME"]
+    params = {
+        key: value
+        for key, value in connection.get_connection_params().items()
+        if key in ("host", "port", "user", "password")
+    }
+    try:  # from the maintenance database: the test database may be the one going away
+        with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                [test_database],
+            )
+    except psycopg.Error:
+        return  # nothing to end, or no server: the database teardown reports real trouble

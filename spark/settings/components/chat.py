@@ -41,7 +41,9 @@ SPARK_DEMO_STREAM_DELAY_MS = env.int("SPARK_DEMO_STREAM_DELAY_MS", default=15)
 
 SPARK_MAX_MESSAGE_CHARS = env.int("SPARK_MAX_MESSAGE_CHARS", default=32_000)
 # Streamed text is sent in frames gathered over this many milliseconds.
-SPARK_DELTA_FLUSH_MS = env.int("SPARK_DELTA_FLUSH_MS", default=12)
+# (An answer's first words go out at once; 40 ms keeps reading smooth and halves the
+# frames a fast model costs: docs/performance.md.)
+SPARK_DELTA_FLUSH_MS = env.int("SPARK_DELTA_FLUSH_MS", default=40)
 # A streaming answer is saved to the database at least this often.
 SPARK_STREAM_PERSIST_SECONDS = env.float("SPARK_STREAM_PERSIST_SECONDS", default=0.5)
 # How often a running answer checks whether another web instance asked to stop it.
