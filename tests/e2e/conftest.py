@@ -59,15 +59,19 @@ def _free_port() -> int:
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], deadline: float) -> None:
+    """Poll /healthz until it answers; between tries, wait on the process (it may die)."""
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Daphne exited with {process.returncode}")
         try:
             with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
-            time.sleep(0.1)  # polling a starting server, with a deadline
+            pass
+        try:
+            returncode = process.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            continue
+        raise RuntimeError(f"Daphne exited with {returncode}")
     raise RuntimeError("Daphne did not come up in time")
 
 

@@ -20,6 +20,7 @@ lists models and never consumes a behaviour.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import base64
 import itertools
@@ -183,7 +184,7 @@ class _LoopThread:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
 
-class FakeLLMServer:
+class FakeLLMServer(abc.ABC):
     """Base of the fakes: scripting, recording, lifecycle. Subclasses speak a wire format."""
 
     kind = "base"
@@ -276,27 +277,10 @@ class FakeLLMServer:
     def keys_used(self) -> list[str | None]:
         return [r.api_key for r in self.model_calls]
 
-    def wait_for_calls(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:
-        """Block until ``count`` model calls have arrived (poll with a deadline)."""
-        deadline = time.monotonic() + timeout
-        while len(self.model_calls) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.kind} fake got {len(self.model_calls)} of {count} calls")
-            time.sleep(0.005)
-        return self.model_calls
-
-    async def await_calls(self, count: int, timeout: float = 10.0) -> list[RecordedRequest]:
-        """``wait_for_calls`` for async tests."""
-        deadline = time.monotonic() + timeout
-        while len(self.model_calls) < count:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{self.kind} fake got {len(self.model_calls)} of {count} calls")
-            await asyncio.sleep(0.005)
-        return self.model_calls
-
     # HTTP
+    @abc.abstractmethod
     def _api_key(self, request: web.Request) -> str | None:
-        raise NotImplementedError
+        """The credential the request carries, read the vendor's way."""
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
@@ -315,8 +299,9 @@ class FakeLLMServer:
             self.requests.append(recorded)
         return await self.handle(request, recorded)
 
+    @abc.abstractmethod
     async def handle(self, request: web.Request, recorded: RecordedRequest) -> web.StreamResponse:
-        raise NotImplementedError
+        """Answer one request in the vendor's wire format."""
 
     def _key_refused(self, api_key: str | None) -> bool:
         if not api_key:

@@ -21,6 +21,7 @@ from spark.llm.errors import (
 )
 from spark.llm.keys import platform_key_id
 from spark.llm.models import LLMModel
+from spark.llm.providers.demo import demo_reply
 from spark.llm.providers.litellm_adapter import load_litellm
 from spark.llm.types import ChatMessage, KeyUsed, StreamEnd, TextDelta, UsageReport
 from tests.fakes.fixtures import PLATFORM_KEYS, LLMFakes
@@ -194,6 +195,16 @@ def test_demo_answers_without_keys_or_network(llm_fakes: LLMFakes) -> None:
     assert events[0] == KeyUsed(source="none")
     assert "Demo model" in _text(events)
     assert llm_fakes.openai.requests == [] and llm_fakes.anthropic.requests == []
+
+
+def test_demo_quotes_a_long_persona_cut_at_a_word() -> None:
+    persona = "You are a patient tutor " + "who explains things slowly " * 10
+    reply = demo_reply((ChatMessage("system", persona), ChatMessage("user", "hi")))
+    role_line = next(line for line in reply.splitlines() if line.startswith("I am playing"))
+    quoted = role_line.removeprefix("I am playing this role: _").removesuffix("_")
+    assert quoted.endswith("…") and len(quoted) <= 160
+    assert persona.startswith(quoted.removesuffix("…"))
+    assert quoted.removesuffix("…").split()[-1] in persona.split()  # a whole word, not cut
 
 
 def test_generate_image_returns_the_providers_bytes(llm_fakes: LLMFakes) -> None:

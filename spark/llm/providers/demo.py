@@ -66,6 +66,16 @@ def _requested_tool(request: ChatRequest) -> ToolCall | None:
     return ToolCall(id=f"call_demo_{digest}", name=tool, arguments=json.dumps({key: argument}))
 
 
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, marked with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if not text[limit - 1].isspace() and " " in head:
+        head = head.rsplit(maxsplit=1)[0]
+    return head.rstrip(" ,;:(") + "…"
+
+
 def demo_reply(messages: tuple[ChatMessage, ...]) -> str:
     """The deterministic answer for a conversation."""
     system = _last(messages, "system")
@@ -76,12 +86,12 @@ def demo_reply(messages: tuple[ChatMessage, ...]) -> str:
     lines = [
         f"{LABEL} — turn {turns}.",
         "",
-        f"You said: “{asked[:400]}”",
+        f"You said: “{_clip(asked, 400)}”",
     ]
     if tool is not None and tool.content:
-        lines += ["", f"The tool answered: {tool.content[:400]}"]
+        lines += ["", f"The tool answered: {_clip(tool.content, 400)}"]
     if system is not None and system.content:
-        persona = system.content.strip().splitlines()[0][:160]
+        persona = _clip(system.content.strip().splitlines()[0], 160)
         lines += ["", f"I am playing this role: _{persona}_"]
     lines += [
         "",
