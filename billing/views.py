@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing import payments, selectors, services
 from billing.integrations.stripe_gateway import InvalidWebhook
 from billing.models import MICROS_PER_USD, MemberCap
+from security.ratelimit import rate_limit
 from spark.common.exceptions import ApplicationError
 
 
@@ -430,6 +431,7 @@ def platform_export(request: HttpRequest) -> StreamingHttpResponse:
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@rate_limit("webhook", key="ip")
 def stripe_webhook(request: HttpRequest) -> HttpResponse:
     """Verify the signature, store the raw event, process it in a task; 400 if invalid."""
     try:

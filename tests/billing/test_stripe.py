@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core import mail
 from django.db import OperationalError, close_old_connections, connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts.models import Membership, Tenant, User
@@ -152,6 +153,20 @@ def test_a_tampered_payload_is_refused(
     assert tampered != payload
     assert deliver(client, tampered, header) == 400
     assert not Entry.objects.exists()
+
+
+def test_a_flood_of_webhook_posts_is_cut_off_with_429(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    with override_settings(SPARK_RATE_LIMITS={**settings.SPARK_RATE_LIMITS, "webhook": "2/m"}):
+        assert deliver(client, "{}", "garbage") == 400
+        assert deliver(client, "{}", "garbage") == 400
+        response = client.post(
+            WEBHOOK, data="{}", content_type="application/json", HTTP_STRIPE_SIGNATURE="x"
+        )
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1  # Stripe retries later; nothing is lost
+    assert not WebhookEvent.objects.exists()
 
 
 @pytest.mark.parametrize("amount", ["4", "501", "abc"])
