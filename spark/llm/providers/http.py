@@ -17,6 +17,7 @@ from spark.llm.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    StreamInterrupted,
 )
 
 _clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
@@ -153,3 +154,42 @@ def error_for_transport(error: httpx.HTTPError, *, provider: str) -> LLMError:
             f"The provider did not answer in time ({error!r}).", provider=provider
         )
     return ProviderUnavailable(f"Could not reach the provider ({error!r}).", provider=provider)
+
+
+def stream_failure(
+    error: httpx.HTTPError | orjson.JSONDecodeError, *, started: bool, provider: str
+) -> LLMError:
+    """The typed error for a stream that broke: an interruption once output has been
+    yielded (the partial answer is kept), else the failure to start."""
+    if started:
+        if isinstance(error, httpx.TimeoutException):
+            message = "The provider stopped sending in the middle of the answer."
+        else:
+            message = f"The connection to the provider broke mid-answer ({error!r})."
+        return StreamInterrupted(message, provider=provider)
+    if isinstance(error, httpx.TimeoutException):
+        return ProviderTimeout("The provider did not start answering in time.", provider=provider)
+    if isinstance(error, httpx.HTTPError):
+        return error_for_transport(error, provider=provider)
+    return StreamInterrupted("The provider sent malformed data.", provider=provider)
+
+
+async def list_model_ids(
+    url: str,
+    headers: dict[str, str],
+    *,
+    provider: str,
+    timeout: httpx.Timeout,
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
+) -> list[str]:
+    """The ``id`` of each model a ``GET /models`` answers (OpenAI and Anthropic shapes)."""
+    client = shared_client(max_connections=max_connections)
+    try:
+        response = await client.get(url, headers=headers, timeout=timeout)
+    except httpx.HTTPError as error:
+        raise error_for_transport(error, provider=provider) from error
+    if response.status_code >= 400:
+        raise error_for_status(
+            response.status_code, response.content, response.headers, provider=provider
+        )
+    return [str(m.get("id")) for m in orjson.loads(response.content).get("data", [])]

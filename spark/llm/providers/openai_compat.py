@@ -13,12 +13,13 @@ from typing import Any
 import httpx
 import orjson
 
-from spark.llm.errors import LLMError, ProviderTimeout, StreamInterrupted
+from spark.llm.errors import LLMError, StreamInterrupted
 from spark.llm.providers.http import (
     SSEParser,
     error_for_status,
-    error_for_transport,
+    list_model_ids,
     shared_client,
+    stream_failure,
     timeout_for,
 )
 from spark.llm.types import (
@@ -252,42 +253,18 @@ class OpenAICompatAdapter:
                 yield StreamEnd(finish or "stop")
         except LLMError:
             raise
-        except httpx.TimeoutException as error:
-            if started:
-                raise StreamInterrupted(
-                    "The provider stopped sending in the middle of the answer.", provider=self.name
-                ) from error
-            raise ProviderTimeout(
-                "The provider did not start answering in time.", provider=self.name
-            ) from error
         except (httpx.HTTPError, orjson.JSONDecodeError) as error:
-            if started:
-                raise StreamInterrupted(
-                    f"The connection to the provider broke mid-answer ({error!r}).",
-                    provider=self.name,
-                ) from error
-            if isinstance(error, httpx.HTTPError):
-                raise error_for_transport(error, provider=self.name) from error
-            raise StreamInterrupted(
-                "The provider sent malformed data.", provider=self.name
-            ) from error
+            raise stream_failure(error, started=started, provider=self.name) from error
 
     async def complete(self, request: ChatRequest, credentials: Credentials) -> Completion:
         return await collect(self.stream(request, credentials), request.model)
 
     async def list_models(self, credentials: Credentials, *, timeout: float = 15.0) -> list[str]:
         """The provider's model ids: a cheap call that proves a key works."""
-        client = shared_client(max_connections=self.max_connections)
-        try:
-            response = await client.get(
-                self._url(credentials, "/models"),
-                headers=self._headers(credentials),
-                timeout=timeout_for(timeout, self.connect_timeout),
-            )
-        except httpx.HTTPError as error:
-            raise error_for_transport(error, provider=self.name) from error
-        if response.status_code >= 400:
-            raise error_for_status(
-                response.status_code, response.content, response.headers, provider=self.name
-            )
-        return [str(m.get("id")) for m in orjson.loads(response.content).get("data", [])]
+        return await list_model_ids(
+            self._url(credentials, "/models"),
+            self._headers(credentials),
+            provider=self.name,
+            timeout=timeout_for(timeout, self.connect_timeout),
+            max_connections=self.max_connections,
+        )
