@@ -26,7 +26,7 @@ from spark.llm.errors import (
     RateLimited,
     StreamInterrupted,
 )
-from spark.llm.providers.openai_compat import FINISH_REASONS, openai_message
+from spark.llm.providers.openai_compat import FINISH_REASONS, openai_body
 from spark.llm.types import (
     ChatMessage,
     ChatRequest,
@@ -106,34 +106,17 @@ def litellm_model(provider: str, model: str) -> str:
 
 
 def _kwargs(request: ChatRequest, credentials: Credentials) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {
-        "model": litellm_model(request.provider, request.model),
-        "messages": [openai_message(m) for m in request.messages],
-        "api_key": credentials.api_key or "no-key",
-        "timeout": request.timeout,
-        "num_retries": 0,
-        "max_retries": 0,
-    }
+    """litellm's arguments: the Chat Completions body, routed, with the key and no retries."""
+    kwargs = openai_body(request)
+    kwargs.update(
+        model=litellm_model(request.provider, request.model),
+        api_key=credentials.api_key or "no-key",
+        timeout=request.timeout,
+        num_retries=0,
+        max_retries=0,
+    )
     if credentials.base_url:
         kwargs["api_base"] = credentials.base_url
-    if request.tools:
-        kwargs["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.parameters,
-                },
-            }
-            for t in request.tools
-        ]
-    if request.temperature is not None:
-        kwargs["temperature"] = request.temperature
-    if request.max_tokens is not None:
-        kwargs["max_tokens"] = request.max_tokens
-    if request.response_format is not None:
-        kwargs["response_format"] = request.response_format
     return kwargs
 
 
