@@ -33,19 +33,7 @@ from billing.models import (
 )
 from security.models import AuditLogEntry
 from security.services import audit_record
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Money rows are written by services only: viewable, never editable here."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from spark.common.admin import ReadOnlyAdmin
 
 
 class GrantForm(forms.Form):

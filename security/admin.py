@@ -13,22 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from security import services
 from security.models import ActiveBan, AuditLogEntry, Ban, CloudflareBlock, StoredFile
-
-
-class ReadOnlyAdmin(admin.ModelAdmin[Any]):
-    """Viewable and filterable, never added, edited or deleted by hand."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from spark.common.admin import ReadOnlyAdmin
 
 
 class SecurityEventFilter(admin.SimpleListFilter):

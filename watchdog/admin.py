@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from chat.models import Conversation
 from security.models import AuditLogEntry
 from security.services import audit_record
+from spark.common.admin import ReadOnlyAdmin
 from watchdog import selectors, services
 from watchdog.forms import SECTION_FIELDS, WatchdogPolicyForm
 from watchdog.models import Supervision, WatchdogEvent, WatchdogPolicy
@@ -51,7 +52,7 @@ def _unlock(request: HttpRequest, conversations: list[Conversation]) -> int:
 
 
 @admin.register(WatchdogEvent)
-class WatchdogEventAdmin(admin.ModelAdmin[WatchdogEvent]):
+class WatchdogEventAdmin(ReadOnlyAdmin):
     """The event timeline: every verdict, filterable, with counters; read-only."""
 
     change_list_template = "admin/watchdog/watchdogevent/change_list.html"
@@ -85,18 +86,8 @@ class WatchdogEventAdmin(admin.ModelAdmin[WatchdogEvent]):
     list_select_related = ["prompt", "tenant", "conversation"]
     search_fields = ["rationale", "hint", "rule", "error", "evaluator_slug"]
     date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in WatchdogEvent._meta.fields]
     actions = ["lock_conversations", "unlock_conversations"]
     list_per_page = 50
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description=_("conversation"), ordering="conversation")
     def conversation_column(self, event: WatchdogEvent) -> str:
