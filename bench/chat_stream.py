@@ -37,6 +37,8 @@ from typing import Any
 import aiohttp
 import httpx
 
+from bench.common import percentile, start_ready_process
+
 ROOT = Path(__file__).resolve().parents[1]
 ROUND_TIMEOUT = 120.0  # seconds a round may take before its silent clients count as errors
 PYTHON = sys.executable
@@ -81,16 +83,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def start_fake(
     words: int, interval: float, first_token: float
 ) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
+    return start_ready_process(
         [
             PYTHON,
             "-m",
@@ -102,17 +98,8 @@ def start_fake(
             str(interval),
             "--first-token-delay",
             str(first_token),
-        ],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+        ]
     )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("READY "):
-        raise RuntimeError(f"the fake did not start: {line!r}")
-    return process, line.removeprefix("READY ")
 
 
 def spark_environment(fake_url: str, database_url: str) -> dict[str, str]:

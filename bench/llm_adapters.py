@@ -18,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common import start_ready_process
+
 ROOT = Path(__file__).resolve().parents[1]
 for name, value in {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -45,19 +47,9 @@ class Result:
 
 
 def start_fake() -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakes.serve", "openai", "--words", str(WORDS)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    return start_ready_process(
+        [sys.executable, "-m", "tests.fakes.serve", "openai", "--words", str(WORDS)]
     )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("READY "):
-        process.kill()
-        raise RuntimeError(f"the fake did not start: {line!r}")
-    return process, line.split(" ", 1)[1]
 
 
 async def one_stream(adapter: ChatAdapter, credentials: Credentials) -> int:

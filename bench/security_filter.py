@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 
 import django
 
+from bench.common import percentile
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark.settings.test")
 django.setup()
 
@@ -60,12 +62,10 @@ class NaiveMatcher:
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]  # noqa: E731
     return {
-        "p50": pick(0.50),
-        "p90": pick(0.90),
-        "p99": pick(0.99),
+        "p50": percentile(samples, 50),
+        "p90": percentile(samples, 90),
+        "p99": percentile(samples, 99),
         "mean": statistics.mean(samples),
     }
 

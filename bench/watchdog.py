@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.common import percentile, start_ready_process
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 for name, value in {
@@ -68,28 +70,11 @@ def serve_fake(delay: float) -> None:
 
 
 def start_fake(delay: float) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.watchdog", "--serve-fake", str(delay)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline().strip()
-    if not line.startswith("READY "):
-        process.kill()
-        raise RuntimeError(f"the fake did not start: {line!r}")
-    return process, line.split(" ", 1)[1]
+    return start_ready_process([sys.executable, "-m", "bench.watchdog", "--serve-fake", str(delay)])
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    return {
-        "p50": statistics.median(ordered),
-        "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
-        "max": ordered[-1],
-    }
+    return {"p50": percentile(samples, 50), "p99": percentile(samples, 99), "max": max(samples)}
 
 
 def data(name: str) -> list[str]:
