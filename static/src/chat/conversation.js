@@ -1,5 +1,6 @@
 // The conversation pane: messages (streamed Markdown), actions, the composer, the pickers.
 import { api, ApiError } from "./api.js";
+import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
 import { renderMarkdown } from "./markdown.js";
 import { Transport } from "./transport.js";
@@ -9,18 +10,6 @@ const STATUS_LABELS = {
   cancelled: () => _("Stopped"),
   failed: () => _("Failed"),
   blocked: () => _("Blocked"),
-};
-
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
 };
 
 const newClientId = () =>

@@ -1,23 +1,12 @@
 // The sidebar: folders (nested, coloured, in a custom order), conversations (newest
 // activity first outside folders), drag and drop, and search across your messages.
 import { api } from "./api.js";
+import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
 import { sanitizeSnippet } from "./markdown.js";
 
 const COLORS = ["", "#e0368a", "#ff8a3d", "#f2b705", "#22a06b", "#1f8fff", "#6d5dfc", "#8a8a9e"];
 const OPEN_KEY = "spark:open-folders";
-
-const el = (tag, attrs = {}, ...children) => {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children) if (child) node.append(child);
-  return node;
-};
 
 export class Sidebar {
   constructor(root, config) {
