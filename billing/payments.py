@@ -57,6 +57,16 @@ def cents_to_micros(cents: int) -> int:
 # --- discount codes ------------------------------------------------------------------------
 
 
+class PaymentsUnavailable(ApplicationError):
+    """Stripe could not be reached or refused the call: the user may try again later."""
+
+    status_code = 503
+    default_code = "payments_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(_("Payments are not available right now. Please try again."))
+
+
 def _code_applies(code: DiscountCode, *, user: User, tenant: Tenant) -> bool:
     if code.scope == DiscountCode.Scope.PLATFORM:
         return True
@@ -175,11 +185,7 @@ def topup_start(
         with transaction.atomic(), unscoped():
             TopUp.objects.filter(pk=topup.pk).update(status=TopUp.Status.EXPIRED)
             _discount_give_back(topup)
-        raise ApplicationError(
-            _("Payments are not available right now. Please try again."),
-            code="payments_unavailable",
-            status_code=503,
-        ) from None
+        raise PaymentsUnavailable from None
     with unscoped():
         TopUp.objects.filter(pk=topup.pk).update(stripe_session_id=session.id)
     topup.stripe_session_id = session.id
@@ -287,11 +293,7 @@ def card_setup_start(*, user: User, tenant: Tenant, success_url: str, cancel_url
             idempotency_key=f"checkout:{topup.uuid}",
         )
     except gateway.StripeError:
-        raise ApplicationError(
-            _("Payments are not available right now. Please try again."),
-            code="payments_unavailable",
-            status_code=503,
-        ) from None
+        raise PaymentsUnavailable from None
     with unscoped():
         TopUp.objects.filter(pk=topup.pk).update(stripe_session_id=session.id)
     return session.url
@@ -433,11 +435,7 @@ def connect_onboarding_link(*, user: User, refresh_url: str, return_url: str) ->
             account_id=connect.stripe_account_id, refresh_url=refresh_url, return_url=return_url
         )
     except gateway.StripeError:
-        raise ApplicationError(
-            _("Payments are not available right now. Please try again."),
-            code="payments_unavailable",
-            status_code=503,
-        ) from None
+        raise PaymentsUnavailable from None
 
 
 def connect_account_update(*, account: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ auto-refill, Connect payouts, disputes."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from datetime import timedelta
 from typing import Any
@@ -85,6 +86,23 @@ def test_a_paid_checkout_credits_the_wallet_once_through_the_webhook(
     assert (topup.status, topup.amount_paid_cents) == ("paid", 2000)
     assert topup.stripe_payment_intent_id == paid["payment_intent"]
     assert WebhookEvent.objects.get().processed_at is not None
+
+
+def test_when_stripe_cannot_be_reached_the_top_up_fails_clearly_and_gives_its_code_back(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, settings: Any
+) -> None:
+    code = DiscountCode.objects.create(code="SAVE10", kind="percent", percent_bp=1000, max_uses=1)
+    with socket.socket() as closed:  # a port that nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        settings.STRIPE_API_BASE = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    with pytest.raises(payments.PaymentsUnavailable) as raised:
+        start_topup(user, public_tenant, 20, code="SAVE10")
+    assert raised.value.status_code == 503 and raised.value.code == "payments_unavailable"
+    with unscoped():
+        assert TopUp.objects.get().status == TopUp.Status.EXPIRED
+        code.refresh_from_db()
+        assert code.used_count == 0
+    assert not Entry.objects.exists()
 
 
 def test_webhook_replays_and_out_of_order_events_credit_once(
