@@ -173,7 +173,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
-        # litellm logs every call at INFO.
+        # litellm and httpx (the lean adapters' client) log every call at INFO.
         "LiteLLM": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
     },
 }

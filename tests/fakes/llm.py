@@ -43,6 +43,7 @@ class Reply:
     ``first_token_delay``: seconds before the first chunk (headers are sent at once, as the
     real APIs do). ``token_interval``: seconds between chunks. ``drop_after``: close the
     connection abruptly after that many content chunks (a stream that dies half-way).
+    ``linger``: seconds the server keeps the body open, silent, after its last event.
     ``input_tokens``/``output_tokens``/``cached_tokens`` override the reported usage.
     """
 
@@ -56,6 +57,7 @@ class Reply:
     output_tokens: int | None = None
     cached_tokens: int = 0
     error_event_after: int | None = None  # Anthropic: an ``error`` SSE event after N chunks
+    linger: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class RecordedRequest:
     headers: dict[str, str]  # lower-cased names
     json: Any
     api_key: str | None
+    peer: str = ""  # the client's address and port: one per TCP connection
     at: float = field(default_factory=time.monotonic)
 
     @property
@@ -294,6 +297,7 @@ class FakeLLMServer(abc.ABC):
             headers={k.lower(): v for k, v in request.headers.items()},
             json=body,
             api_key=self._api_key(request),
+            peer=str(request.transport.get_extra_info("peername") if request.transport else ""),
         )
         if self.record:
             self.requests.append(recorded)
@@ -337,6 +341,8 @@ class FakeLLMServer(abc.ABC):
                         return response
                     sent_content += 1
                 await response.write(frame)
+            if reply.linger:
+                await asyncio.sleep(reply.linger)
             await response.write_eof()
         finally:
             self.active_streams -= 1

@@ -4,6 +4,7 @@ OpenAI and Anthropic wire formats, against the same fakes, with the same typed e
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -180,6 +181,35 @@ async def test_complete_returns_the_whole_answer(subject: Subject) -> None:
     assert completion.text == "All at once."
     assert completion.usage == Usage(input_tokens=9, output_tokens=3)
     assert completion.finish_reason == "stop"
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+async def test_lean_calls_reuse_one_connection(
+    wire: str, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    """A finished stream hands its connection back: no new TCP (and, against a real
+    provider, TLS) handshake before each answer's first token. (litellm's Anthropic route
+    opens a connection per call; that is litellm's.)"""
+    subject = make_subject("lean", wire, fake_openai, fake_anthropic)
+    subject.fake.script(Reply("first answer"), Reply("second answer"), Reply("all at once"))
+    await subject.events(subject.request())
+    await subject.events(subject.request())
+    await subject.adapter.complete(subject.request(), subject.credentials)
+    assert len({call.peer for call in subject.fake.model_calls}) == 1
+
+
+@pytest.mark.parametrize("wire", ["openai", "anthropic"])
+async def test_a_server_silent_after_its_last_event_does_not_hold_the_answer(
+    wire: str, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    subject = make_subject("lean", wire, fake_openai, fake_anthropic)
+    subject.fake.script(Reply("done but lingering", linger=5), Reply("next"))
+    started = time.monotonic()
+    events = await subject.events(subject.request())
+    assert _text(events) == "done but lingering"
+    assert isinstance(events[-1], StreamEnd)
+    assert time.monotonic() - started < 2  # gives the connection up, not the answer
+    assert _text(await subject.events(subject.request())) == "next"
 
 
 async def test_the_key_reaches_the_provider(subject: Subject) -> None:

@@ -25,6 +25,7 @@ from spark.llm.providers.http import (
     SSEParser,
     error_for_status,
     list_model_ids,
+    release_connection,
     shared_client,
     stream_failure,
     timeout_for,
@@ -180,7 +181,8 @@ class AnthropicAdapter:
                 input_tokens = cached = output_tokens = 0
                 finish: FinishReason = "stop"
                 stopped = False
-                async for chunk in response.aiter_bytes():
+                chunks = response.aiter_bytes()
+                async for chunk in chunks:
                     for _event, data in parser.feed(chunk):
                         payload = orjson.loads(data)
                         kind = payload.get("type")
@@ -241,6 +243,7 @@ class AnthropicAdapter:
                     raise StreamInterrupted(
                         "The provider closed the stream before it finished.", provider=self.name
                     )
+                await release_connection(chunks)
                 yield UsageReport(
                     Usage(
                         input_tokens=input_tokens, output_tokens=output_tokens, cached_tokens=cached

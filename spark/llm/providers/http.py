@@ -4,6 +4,8 @@ SSE parser, and the mapping of HTTP failures to the gateway's typed errors."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -53,6 +55,29 @@ async def close_shared_client() -> None:
     client = _clients.pop(asyncio.get_running_loop(), None)
     if client is not None:
         await client.aclose()
+
+
+# After a stream's last event, what may be left to read (the chunked body's terminator,
+# trailing blank lines) and how long to wait for it before giving the connection up.
+DRAIN_MAX_BYTES = 64 * 1024
+DRAIN_TIMEOUT_SECONDS = 0.5
+
+
+async def release_connection(chunks: AsyncIterator[bytes]) -> None:
+    """Read the rest of a stream whose last event has arrived, so that its connection goes
+    back to the pool instead of being closed (the next call to the provider then skips the
+    TCP and TLS handshakes). A server that keeps sending, or stays silent, after its last
+    event only costs the connection: it is closed when the response is."""
+
+    async def drain() -> None:
+        read = 0
+        async for chunk in chunks:
+            read += len(chunk)
+            if read > DRAIN_MAX_BYTES:
+                return
+
+    with contextlib.suppress(TimeoutError, httpx.HTTPError):
+        await asyncio.wait_for(drain(), DRAIN_TIMEOUT_SECONDS)
 
 
 def timeout_for(read_timeout: float, connect_timeout: float) -> httpx.Timeout:

@@ -18,6 +18,7 @@ from spark.llm.providers.http import (
     SSEParser,
     error_for_status,
     list_model_ids,
+    release_connection,
     shared_client,
     stream_failure,
     timeout_for,
@@ -210,7 +211,8 @@ class OpenAICompatAdapter:
                 tools = _ToolCallAssembler()
                 finish: FinishReason | None = None
                 done = False
-                async for chunk in response.aiter_bytes():
+                chunks = response.aiter_bytes()
+                async for chunk in chunks:
                     for _event, data in parser.feed(chunk):
                         if data == b"[DONE]":
                             done = True
@@ -242,7 +244,9 @@ class OpenAICompatAdapter:
                             yield UsageReport(usage_from_openai(payload["usage"]))
                     if done:
                         break
-                if not done and finish is None:
+                if done:
+                    await release_connection(chunks)
+                elif finish is None:
                     raise StreamInterrupted(
                         "The provider closed the stream before it finished.", provider=self.name
                     )
