@@ -190,6 +190,40 @@ def test_complete_goes_through_litellm_and_fails_over(llm_fakes: LLMFakes) -> No
     assert llm_fakes.anthropic.model_calls[1].json.get("stream") is not True
 
 
+@pytest.mark.parametrize("provider", ["openai", "anthropic"])
+def test_lean_complete_collects_the_lean_stream_and_fails_over(
+    llm_fakes: LLMFakes, provider: str
+) -> None:
+    llm_fakes.settings.SPARK_LLM_LEAN_COMPLETE = True
+    fake = llm_fakes.openai if provider == "openai" else llm_fakes.anthropic
+    fake.script(RateLimit(), Verdict(verdict="allow", category="none", confidence=0.9))
+    model = "gpt-4o-mini" if provider == "openai" else "claude-3-5-haiku-20241022"
+    request = chat(
+        provider,
+        model,
+        messages=(
+            ChatMessage(role="system", content="Judge the message."),
+            ChatMessage(role="user", content="Hello"),
+        ),
+        temperature=0,
+    )
+    completion = run(lambda: get_gateway().complete(request))
+    assert json.loads(completion.text)["verdict"] == "allow"
+    assert completion.usage.input_tokens > 0
+    assert len(set(fake.keys_used)) == 2
+    assert fake.model_calls[1].json.get("stream") is True
+    assert "python-httpx" in fake.model_calls[1].headers.get("user-agent", "")
+
+
+def test_lean_complete_leaves_providers_forced_onto_litellm_there(llm_fakes: LLMFakes) -> None:
+    llm_fakes.settings.SPARK_LLM_LEAN_COMPLETE = True
+    llm_fakes.force_litellm("openai")
+    llm_fakes.openai.script(Reply("through litellm"))
+    completion = run(lambda: get_gateway().complete(chat("openai", "gpt-4o-mini")))
+    assert completion.text == "through litellm"
+    assert llm_fakes.openai.model_calls[0].json.get("stream") is not True
+
+
 def test_demo_answers_without_keys_or_network(llm_fakes: LLMFakes) -> None:
     events = stream(chat("demo", "demo"))
     assert events[0] == KeyUsed(source="none")
