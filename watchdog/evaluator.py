@@ -76,8 +76,11 @@ async def evaluate(
     schema: dict[str, Field],
     timeout: float,
     max_tokens: int = 700,
+    keys: KeyContext | None = None,
 ) -> Evaluation:
-    """Ask ``model`` for a verdict; never raises for provider trouble (see ``error``)."""
+    """Ask ``model`` for a verdict; never raises for provider trouble (see ``error``).
+
+    ``keys``: whose provider keys pay for it (default: the platform's)."""
     started = time.perf_counter()
     deadline = started + timeout
     result = Evaluation(model=model)
@@ -99,9 +102,10 @@ async def evaluate(
             )
             result.attempts += 1
             completion = await asyncio.wait_for(
-                get_gateway().complete(request, keys=KeyContext()), remaining
+                get_gateway().complete(request, keys=keys or KeyContext()), remaining
             )
             result.usage = _add(result.usage, completion.usage)
+            result.key_source = completion.key_source
             try:
                 result.verdict = parse_verdict(completion.text, schema)
             except Malformed as problem:

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from marketplace.models import Prompt
 from spark.llm.models import LLMModel
+from spark.llm.types import KeyContext
 from watchdog.models import FailureMode, Mode, WatchdogPolicy
 from watchdog.presets import DEFAULT_POST_OBJECTIVES, DEFAULT_PRE_OBJECTIVES, persona_for
 
@@ -159,6 +160,22 @@ def evaluator_model(*, chosen: LLMModel | None, fallback: LLMModel | None) -> LL
         if cached[1] is not None:
             return cached[1]
     return fallback
+
+
+def evaluator_keys(
+    *, evaluator: LLMModel, conversation_model: LLMModel | None, user_keys: KeyContext
+) -> KeyContext:
+    """Whose provider keys pay for an evaluator call.
+
+    The platform runs the watchdog on its own keys (and bills the call). An evaluator that
+    is the conversation's own model, borrowed by ``evaluator_model`` because neither the
+    policy nor the platform chose one (it returns that very object), is called the way the
+    conversation's answers are: with ``user_keys``, per the user's key mode. Otherwise a
+    user on their own keys, on a platform without a key for that provider, would have
+    every guarded message fail.
+    """
+    borrowed = conversation_model is not None and evaluator is conversation_model
+    return user_keys if borrowed else KeyContext()
 
 
 def forget_policy(*, prompt: Prompt) -> None:

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from accounts.selectors import key_context_for_user
 from chat import services as chat_services
 from chat.models import Conversation, Message
 from chat.pipeline import Turn
@@ -41,7 +42,13 @@ from watchdog.models import (
     WatchdogEvent,
     WatchdogPolicy,
 )
-from watchdog.policy import EffectivePolicy, effective_policy, evaluator_model, forget_policy
+from watchdog.policy import (
+    EffectivePolicy,
+    effective_policy,
+    evaluator_keys,
+    evaluator_model,
+    forget_policy,
+)
 from watchdog.presets import DEFAULT_POST_OBJECTIVES, DEFAULT_PRE_OBJECTIVES, persona_for
 from watchdog.selectors import transcript
 
@@ -512,7 +519,7 @@ def post_watchdog_run(
     """Judge the exchange that ended with ``message_id`` and escalate. Safe to run twice."""
     existing = WatchdogEvent.objects.filter(message_id=message_id, stage=Stage.POST).first()
     conversation = (
-        Conversation.objects.select_related("prompt", "prompt__tenant", "model")
+        Conversation.objects.select_related("prompt", "prompt__tenant", "model", "user")
         .filter(pk=conversation_id)
         .first()
     )
@@ -539,6 +546,11 @@ def post_watchdog_run(
             ),
             schema=POST_SCHEMA,
             timeout=settings.SPARK_WATCHDOG_POST_TIMEOUT_SECONDS,
+            keys=evaluator_keys(
+                evaluator=model,
+                conversation_model=conversation.model,
+                user_keys=key_context_for_user(user=conversation.user),
+            ),
         )
         if model is not None
         else None

@@ -28,7 +28,7 @@ from watchdog import selectors, services
 from watchdog.escalation import hint_text
 from watchdog.evaluator import PRE_SCHEMA, Evaluation, evaluate, guard_messages, takeover_system
 from watchdog.models import Action, Level, Stage
-from watchdog.policy import EffectivePolicy
+from watchdog.policy import EffectivePolicy, evaluator_keys
 from watchdog.presets import persona_for
 from watchdog.screen import CLEAR, LONG_TEXT, ScreenResult, get_screen
 
@@ -102,6 +102,9 @@ class PreWatchdog:
                 ),
                 schema=PRE_SCHEMA,
                 timeout=settings.SPARK_WATCHDOG_GUARD_TIMEOUT_SECONDS,
+                keys=evaluator_keys(
+                    evaluator=model, conversation_model=turn.model, user_keys=turn.key_context
+                ),
             )
         decision = decide(policy, screened, evaluation)
         if decision["action"] == Action.STEERED and decision["hint"]:

@@ -173,10 +173,10 @@ class LLMGateway:
     async def complete(self, request: ChatRequest, *, keys: KeyContext | None = None) -> Completion:
         """The whole answer at once (evaluators), with the same key choice and failover."""
         adapter = self.completer_for(request.provider)
-        completion, _credentials = await self._with_failover(
+        completion, credentials = await self._with_failover(
             request, keys, lambda credentials: adapter.complete(request, credentials)
         )
-        return completion
+        return dataclasses.replace(completion, key_source=credentials.source)
 
     async def generate_image(
         self,

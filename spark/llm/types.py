@@ -127,6 +127,7 @@ class Completion:
     usage: Usage = Usage()
     finish_reason: FinishReason = "stop"
     model: str = ""
+    key_source: Literal["platform", "user", "none"] = "platform"  # whose key answered
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,14 @@ def system_of(call: Any) -> str:
     if isinstance(system, list):
         return "".join(block.get("text", "") for block in system)
     return str(system)
+
+
+@sync_to_async
+def on_own_keys_only(user: User, provider: str, api_key: str) -> None:
+    """The user brings a key for ``provider`` and uses only their own keys."""
+    from accounts import services as account_services
+
+    with unscoped():
+        account_services.provider_key_add(user=user, provider=provider, api_key=api_key)
+        user.llm_key_mode = "own_only"
+        user.save(update_fields=["llm_key_mode"])

@@ -20,6 +20,7 @@ from tests.watchdog.conftest import SYSTEM_PROMPT, post_verdict
 from tests.watchdog.helpers import (
     events_of,
     messages_of,
+    on_own_keys_only,
     receive_until_all,
     reload,
     run_text,
@@ -193,6 +194,22 @@ async def test_a_post_evaluator_failure_is_recorded_and_changes_nothing(
     assert (event.action, event.verdict) == ("failed", "allow")
     assert event.error.startswith("provider_unavailable")
     assert await supervision_of(conversation) is None
+
+
+@pytestmark_db
+async def test_a_post_evaluator_borrowed_from_the_conversation_uses_its_keys(
+    user: User, public_tenant: Tenant, post_prompt: Any, conversation_for: Any, llm_fakes: LLMFakes
+) -> None:
+    own_key = "sk-ant-users-own-key-4321"
+    await on_own_keys_only(user, "anthropic", own_key)
+    llm_fakes.set_pool("anthropic", [])
+    conversation = await conversation_for(user, public_tenant, await post_prompt(post_model=None))
+    llm_fakes.anthropic.script(Reply("An answer."), post_verdict("none"))
+    _turn, outcome = await run_text(user, conversation, "Hello.")
+    assert outcome.status == "complete"
+    assert llm_fakes.anthropic.keys_used == [own_key, own_key]  # the answer, then the judge
+    [event] = await events_of(conversation)
+    assert (event.stage, event.key_source, event.error) == ("post", "user", "")
 
 
 @pytestmark_db

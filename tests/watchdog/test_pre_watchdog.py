@@ -23,6 +23,7 @@ from tests.watchdog.conftest import verdict
 from tests.watchdog.helpers import (
     events_of,
     messages_of,
+    on_own_keys_only,
     receive_until_all,
     reload,
     run_text,
@@ -381,3 +382,41 @@ def billed_evaluator_usage() -> list[Any]:
 
     with unscoped():
         return list(UsageRecord.objects.filter(detail="evaluator"))
+
+
+async def test_an_evaluator_borrowed_from_the_conversation_uses_its_keys(
+    user: User, public_tenant: Tenant, prompt: Any, conversation_for: Any, llm_fakes: LLMFakes
+) -> None:
+    """No evaluator chosen: the guard asks the conversation's own model, with the user's own
+    key, as the answer does; the platform has no key for that provider."""
+    own_key = "sk-ant-users-own-key-4321"
+    await on_own_keys_only(user, "anthropic", own_key)
+    llm_fakes.set_pool("anthropic", [])
+    conversation = await conversation_for(user, public_tenant, await prompt(pre_model=None))
+    llm_fakes.anthropic.script(verdict("allow"), Reply("Happy to help."))
+
+    _turn, outcome = await run_text(user, conversation, "How do I shard a Postgres table?")
+
+    assert outcome.status == "complete"
+    assert llm_fakes.anthropic.keys_used == [own_key, own_key]  # the guard, then the answer
+    assert llm_fakes.openai.model_calls == []
+    [event] = await events_of(conversation)
+    assert (event.action, event.key_source, event.error) == ("none", "user", "")
+
+
+async def test_a_chosen_evaluator_runs_on_the_platforms_keys(
+    user: User, public_tenant: Tenant, prompt: Any, conversation_for: Any, llm_fakes: LLMFakes
+) -> None:
+    own_key = "sk-ant-users-own-key-4321"
+    await on_own_keys_only(user, "anthropic", own_key)
+    conversation = await conversation_for(user, public_tenant, await prompt())
+    llm_fakes.openai.script(verdict("allow"))
+    llm_fakes.anthropic.script(Reply("Happy to help."))
+
+    _turn, outcome = await run_text(user, conversation, "How do I shard a Postgres table?")
+
+    assert outcome.status == "complete"
+    assert llm_fakes.openai.keys_used == ["sk-platform-openai-1111"]
+    assert llm_fakes.anthropic.keys_used == [own_key]
+    [event] = await events_of(conversation)
+    assert event.key_source == "platform"
