@@ -7,13 +7,16 @@
    (tests/watchdog/data).
 2. **clear**: ``PreWatchdog`` on a turn whose message the screen clears and whose policy does
    not call the LLM guard this turn: the time until it hands the turn on to the model, its
-   one database read included; with the settings' default of a new database connection per
-   call (``CONN_MAX_AGE=0``) and with persistent connections. Target: < 1 ms p99.
+   one database read included; with the settings' database connections (SQLite keeps them;
+   PostgreSQL as configured, e.g. ``DATABASE_POOL=true``) and, for comparison, with a new
+   connection per call (``CONN_MAX_AGE=0``). Target: < 1 ms p99.
 3. **guard**: ``PreWatchdog`` when the LLM guard runs, against a fake evaluator in a child
    process (its CPU is not ours) that answers after a fixed delay: the time until the turn
-   reaches the model, minus that delay, and minus a bare ``gateway.complete`` to the same
-   fake (the transport and litellm's own cost). Target: the delay + < 5 ms. The verdict is
-   stored while the model answers; the whole stage with an instant model is shown too.
+   reaches the model, minus that delay. Target: the delay + < 5 ms. Measured twice: with
+   ``complete()`` through litellm (the default, ARCHITECTURE section 5) and through the lean
+   adapter (``SPARK_LLM_LEAN_COMPLETE``); beside a bare ``gateway.complete`` of each and a
+   direct HTTP call to the same fake (httpx, no Spark). The verdict is stored while the
+   model answers; the whole stage with an instant model is shown too.
 
 It migrates a throw-away SQLite database (or uses ``DATABASE_URL``) with the test settings.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -29,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +229,31 @@ async def time_stage(turns: list[Any], tenant: Any) -> tuple[list[float], list[f
     return to_model, whole
 
 
+async def time_direct_calls(base_url: str, count: int) -> list[float]:
+    """The fake called with plain httpx, no Spark and no litellm: the transport's floor."""
+    import httpx
+
+    body = {
+        "model": "bench-evaluator-1",
+        "messages": [
+            {"role": "system", "content": "Judge the message. " * 100},
+            {"role": "user", "content": "An ordinary message. " * 20},
+        ],
+        "temperature": 0,
+        "response_format": {"type": "json_object"},
+    }
+    samples = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+        for _ in range(count):
+            started = time.perf_counter()
+            response = await client.post(
+                "/v1/chat/completions", json=body, headers={"Authorization": "Bearer sk-bench"}
+            )
+            response.json()
+            samples.append(time.perf_counter() - started)
+    return samples
+
+
 async def time_bare_calls(evaluator: Any, count: int) -> list[float]:
     from spark.llm.client import get_gateway
     from spark.llm.types import ChatMessage, ChatRequest
@@ -273,53 +303,69 @@ def run(quick: bool, delay: float) -> dict[str, Any]:
         clear_world = World(evaluator, guard_every_message=False)
         guard_world = World(evaluator, guard_every_message=True)
         clear_turns = clear_world.turns([ordinary[i % len(ordinary)] for i in range(clear_count)])
-        guard_turns = guard_world.turns([ordinary[i % len(ordinary)] for i in range(guard_count)])
+        guard_turns = guard_world.turns(
+            [ordinary[i % len(ordinary)] for i in range(2 * guard_count)]
+        )
 
         async def measure() -> dict[str, list[float]]:
             warm = 50 if not quick else 10
             half = (clear_count - warm) // 2
+            # New connections first: a connection opened while they are kept keeps itself.
+            with new_connection_per_call():
+                await time_stage(clear_turns[:warm], clear_world.tenant)
+                clear_new, _ = await time_stage(clear_turns[warm : warm + half], clear_world.tenant)
             await time_stage(clear_turns[:warm], clear_world.tenant)
-            clear, _ = await time_stage(clear_turns[warm : warm + half], clear_world.tenant)
-            persistent(True)
-            clear_kept, _ = await time_stage(clear_turns[warm + half :], clear_world.tenant)
-            persistent(False)
-            await time_bare_calls(evaluator, 5)  # warm up litellm and the connection
-            bare = await time_bare_calls(evaluator, guard_count)
-            await time_stage(guard_turns[:5], guard_world.tenant)
-            guard, guard_whole = await time_stage(guard_turns[5:], guard_world.tenant)
-            return {
-                "clear": clear,
-                "clear_kept": clear_kept,
-                "bare": bare,
-                "guard": guard,
-                "guard_whole": guard_whole,
-            }
+            clear, _ = await time_stage(clear_turns[warm + half :], clear_world.tenant)
+            found: dict[str, list[float]] = {"clear": clear, "clear_new": clear_new}
+            await time_direct_calls(base_url, 5)
+            found["direct"] = await time_direct_calls(base_url, guard_count)
+            for route, lean in (("litellm", False), ("lean", True)):
+                settings.SPARK_LLM_LEAN_COMPLETE = lean
+                turns = guard_turns[route == "lean" :: 2]
+                await time_bare_calls(evaluator, 5)  # warm up the client and the connection
+                found[f"bare_{route}"] = await time_bare_calls(evaluator, guard_count)
+                await time_stage(turns[:5], guard_world.tenant)
+                to_model, whole = await time_stage(turns[5:], guard_world.tenant)
+                found[f"guard_{route}"], found[f"whole_{route}"] = to_model, whole
+            settings.SPARK_LLM_LEAN_COMPLETE = False
+            return found
 
         samples = asyncio.run(measure())
     finally:
         assert process.stdin is not None
         process.stdin.close()
         process.wait(timeout=10)
-    bare_median = statistics.median(samples["bare"])
-    report["clear"] = percentiles(samples["clear"])
-    report["clear_kept"] = percentiles(samples["clear_kept"])
-    report["guard"] = percentiles(samples["guard"])
-    report["guard_whole"] = percentiles(samples["guard_whole"])
-    report["bare"] = percentiles(samples["bare"])
-    report["guard_minus_delay"] = percentiles([s - delay for s in samples["guard"]])
-    report["guard_minus_bare"] = percentiles([s - bare_median for s in samples["guard"]])
+    for name in ("clear", "clear_new", "direct"):
+        report[name] = percentiles(samples[name])
+    direct_median = statistics.median(samples["direct"])
+    for route in ("litellm", "lean"):
+        guard = samples[f"guard_{route}"]
+        bare_median = statistics.median(samples[f"bare_{route}"])
+        report[f"bare_{route}"] = percentiles(samples[f"bare_{route}"])
+        report[f"guard_{route}"] = percentiles(guard)
+        report[f"guard_{route}_minus_delay"] = percentiles([s - delay for s in guard])
+        report[f"guard_{route}_minus_bare"] = percentiles([s - bare_median for s in guard])
+        report[f"guard_{route}_minus_direct"] = percentiles([s - direct_median for s in guard])
+        report[f"whole_{route}"] = percentiles(samples[f"whole_{route}"])
     report["delay"] = delay
     report["database"] = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return report
 
 
-def persistent(on: bool) -> None:
-    """Keep each worker thread's database connection between calls (CONN_MAX_AGE=None),
-    or open one per call as the settings' default (CONN_MAX_AGE=0) does."""
+@contextlib.contextmanager
+def new_connection_per_call() -> Iterator[None]:
+    """Open a database connection for every call (``CONN_MAX_AGE=0``), then restore the
+    settings' own choice."""
     from django.db import connections
 
+    kept = {alias: connections[alias].settings_dict["CONN_MAX_AGE"] for alias in connections}
     for alias in connections:
-        connections[alias].settings_dict["CONN_MAX_AGE"] = None if on else 0
+        connections[alias].settings_dict["CONN_MAX_AGE"] = 0
+    try:
+        yield
+    finally:
+        for alias, value in kept.items():
+            connections[alias].settings_dict["CONN_MAX_AGE"] = value
 
 
 def ms(value: float) -> str:
@@ -337,20 +383,26 @@ def main() -> None:
         return
     started = time.perf_counter()
     report = run(options.quick, options.delay)
-    lines = [f"{'measure':44} {'p50':>10} {'p99':>10} {'max':>10}"]
+    lines = [f"{'measure':50} {'p50':>10} {'p99':>10} {'max':>10}"]
+    delay_ms = f"{report['delay'] * 1000:.0f} ms"
     rows = [
         ("screen, ordinary message", report["screen"]["ordinary.txt"]),
         ("screen, known attack", report["screen"]["injections.txt"]),
         ("PreWatchdog, screen clears (target p99 < 1 ms)", report["clear"]),
-        ("  with persistent database connections", report["clear_kept"]),
-        (f"bare gateway.complete, fake delay {report['delay'] * 1000:.0f} ms", report["bare"]),
-        ("PreWatchdog with the LLM guard, to the model", report["guard"]),
-        ("  minus the delay (target < 5 ms)", report["guard_minus_delay"]),
-        ("  minus a bare call's median", report["guard_minus_bare"]),
-        ("  whole stage (the verdict stored)", report["guard_whole"]),
+        ("  with a new connection per database call", report["clear_new"]),
+        (f"direct HTTP call to the fake, delay {delay_ms}", report["direct"]),
     ]
+    for route, label in (("litellm", "litellm (default)"), ("lean", "lean adapter")):
+        rows += [
+            (f"complete() through {label}", report[f"bare_{route}"]),
+            ("  PreWatchdog with the guard, to the model", report[f"guard_{route}"]),
+            ("  minus the fixed delay", report[f"guard_{route}_minus_delay"]),
+            ("  minus a direct call's median (< 5 ms)", report[f"guard_{route}_minus_direct"]),
+            ("  minus a bare complete()'s median", report[f"guard_{route}_minus_bare"]),
+            ("  whole stage (the verdict stored)", report[f"whole_{route}"]),
+        ]
     for label, stats in rows:
-        lines.append(f"{label:44} {ms(stats['p50'])} {ms(stats['p99'])} {ms(stats['max'])}")
+        lines.append(f"{label:50} {ms(stats['p50'])} {ms(stats['p99'])} {ms(stats['max'])}")
     lines.append(f"({report['database']}, {time.perf_counter() - started:.0f} s)")
     print("\n".join(lines))
 
