@@ -166,3 +166,43 @@ async def test_without_websockets_the_page_falls_back_to_sse(
     await page.screenshot(path=screenshot_path("chat-sse-fallback"))
     assert errors == [], json.dumps(errors)
     await context.close()
+
+
+async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await sign_in(page, spark_server, "user@spark.local", "/chat/new/?prompt=writing-coach")
+    await page.locator("[data-starter]").first.click()
+    await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
+    conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    composer = page.locator("[data-composer-input]")
+    await expect(composer).to_be_enabled()
+
+    # Staff lock it from the watchdog console while the user's page stays open.
+    staff = await browser.new_context(viewport=DESKTOP)
+    console = await staff.new_page()
+    console_path = f"/admin/watchdog/supervision/conversation/{conversation_id}/"
+    await sign_in(console, spark_server, "admin@spark.local", console_path)
+    await console.click("form[action$='/lock/'] button[type=submit]")
+    await expect(console.locator(".watchdog-locked")).to_be_visible()
+
+    # The open page closes without a reload, and says why.
+    await expect(composer).to_be_disabled()
+    await expect(page.locator(".chat-notice")).to_contain_text("This conversation was closed")
+    await page.screenshot(path=screenshot_path("chat-locked"))
+    status = await page.evaluate(
+        """async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`, {
+            method: "POST", headers: {"Content-Type": "application/json",
+            "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)?.[1] || ""},
+            body: JSON.stringify({text: "Still there?", client_id: "after-lock"})})).status""",
+        conversation_id,
+    )
+    assert status == 423
+    assert errors == []
+    await staff.close()
+    await context.close()

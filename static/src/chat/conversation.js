@@ -365,6 +365,15 @@ export class ConversationView {
   }
 
   onError(frame) {
+    if (frame.code === "conversation_locked") {
+      // Closed by the watchdog or staff, maybe while this page was open: say so at once.
+      if (frame.client_id && this.pending.has(frame.client_id)) {
+        this.refuse(frame.client_id, frame.message);
+      }
+      this.conversation.is_locked = true;
+      this.lockComposer();
+      return;
+    }
     if (frame.message_id && this.messages.has(frame.message_id)) {
       const state = this.messages.get(frame.message_id);
       if (frame.code === "resume_expired") {
