@@ -6,13 +6,17 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from io import StringIO
 from typing import Any
 
 import pytest
 import time_machine
+from channels.db import database_sync_to_async as sync_to_async
 from django.conf import settings
 from django.core import mail
+from django.core.management import call_command
 from django.db import OperationalError, close_old_connections, connection
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -26,6 +30,7 @@ from billing.models import (
     DiscountCode,
     Entry,
     Payout,
+    PromptPricing,
     Refill,
     TenantBillingPolicy,
     TopUp,
@@ -33,10 +38,13 @@ from billing.models import (
     UsageRecord,
     WebhookEvent,
 )
+from chat.models import Conversation
+from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
-from tests.billing.conftest import balance
+from tests.billing.conftest import balance, conversation_for, make_priced_model, send
 from tests.conftest import signed_in
 from tests.factories import create_prompt, create_user
+from tests.fakes.llm import Reply
 from tests.fakes.stripe_server import FakeStripe
 
 # Webhooks are processed after the request's transaction commits, as in production.
@@ -523,15 +531,11 @@ def test_a_reversed_transfer_restores_the_earnings_once(
 def test_a_dispute_reverses_the_credit_claws_back_creator_earnings_and_freezes_the_wallet(
     fake_stripe: FakeStripe, user: User, public_tenant: Tenant, creator: User, client: Client
 ) -> None:
-    from tests.billing.conftest import make_priced_model
-
     model = make_priced_model()
     topup = start_topup(user, public_tenant, 10)
     paid = fake_stripe.complete_session(topup.stripe_session_id or "")
     assert deliver(client, *fake_stripe.signed_event("checkout.session.completed", paid)) == 200
     prompt = create_prompt(owner=creator, default_model=model)
-    from billing.models import PromptPricing
-
     PromptPricing.objects.create(
         tenant=prompt.tenant, prompt=prompt, markup_per_million=100 * MICROS_PER_USD
     )
@@ -581,6 +585,154 @@ def test_a_dispute_reverses_the_credit_claws_back_creator_earnings_and_freezes_t
             tenant=public_tenant, user=user, prompt=None, model=model, input_tokens=1, reference="x"
         )
     assert refused.value.code == "wallet_frozen"
+
+
+# --- disputes after a reader spent on a site (a curator's or the public one) --------------------
+
+MARKUP = 1_000 * MICROS_PER_USD  # $1,000 per 1M tokens: 1_000 µ$ a token
+# One answer through the creator's paid prompt (20 input and 80 output tokens of priced-gpt):
+# provider 800 µ$; the paid-prompt margin (10 %) 80; the markup 100 tokens × 1_000 µ$ =
+# 100_000, 70 % of it to the creator; the platform's take 80 + 30_000 = 30_080, of which the
+# curator earns 20 % (6_016) and the platform keeps 24_064.
+ANSWER, CREATOR_FEE, CURATOR_FEE = 100_880, 70_000, 6_016
+
+
+@dataclass(frozen=True)
+class Site:
+    tenant: Tenant
+    reader: User  # spends from their wallet on the site
+    creator: User  # owns the paid prompt
+    curator: User | None  # the site's owner, earning the commission
+
+
+@sync_to_async
+def site_open(tenant: Tenant, reader: User) -> tuple[Site, Conversation]:
+    """A paid prompt on ``tenant`` (with its curator, on a curator's site) and the reader's
+    conversation with it."""
+    curator = None
+    if tenant.kind == Tenant.Kind.CURATOR:
+        curator = create_user(tenant=tenant, email="cora@b.example", role=Membership.Role.OWNER)
+    creator = create_user(tenant=tenant, email="maker@example.com")
+    model = LLMModel.objects.filter(slug="priced-gpt").first() or make_priced_model()
+    prompt = create_prompt(owner=creator, tenant=tenant, default_model=model)
+    with unscoped():
+        PromptPricing.objects.create(tenant=tenant, prompt=prompt, markup_per_million=MARKUP)
+    site = Site(tenant=tenant, reader=reader, creator=creator, curator=curator)
+    return site, conversation_for(reader, tenant, prompt=prompt)
+
+
+@sync_to_async
+def topup_pay(fake: FakeStripe, client: Client, site: Site, amount_usd: int) -> str:
+    """The reader tops up through Checkout, confirmed by Stripe's signed webhook; the
+    payment's intent (what a dispute names)."""
+    topup = start_topup(site.reader, site.tenant, amount_usd)
+    paid = fake.complete_session(topup.stripe_session_id or "")
+    assert deliver(client, *fake.signed_event("checkout.session.completed", paid)) == 200
+    return str(paid["payment_intent"])
+
+
+async def answers(llm_fakes: Any, site: Site, conversation: Conversation, count: int) -> None:
+    for n in range(count):
+        llm_fakes.openai.script(Reply(f"Answer {n}.", input_tokens=20, output_tokens=80))
+        outcome, turn = await send(
+            site.reader, site.tenant, conversation, f"Question {n}", client_id=f"q-{n}"
+        )
+        assert (outcome.status, turn.cost_micros) == ("complete", ANSWER)
+
+
+def dispute_event(fake: FakeStripe, intent: str, cents: int) -> tuple[str, str]:
+    """``charge.dispute.created`` for the payment, signed (a new event id at each call, as
+    Stripe's redeliveries of one dispute may carry)."""
+    dispute = {
+        "id": "dp_curated",
+        "object": "dispute",
+        "amount": cents,
+        "charge": "ch_curated",
+        "payment_intent": intent,
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+    return fake.signed_event("charge.dispute.created", dispute)
+
+
+adeliver = sync_to_async(deliver)
+
+
+@sync_to_async
+def balances(site: Site) -> dict[str, int]:
+    """What each party holds, in µ$ (the platform's dispute losses are negative)."""
+    found = {
+        "wallet": balance(ledger.user_wallet(site.reader)),
+        "creator": balance(ledger.creator_earnings(site.creator)),
+        "dispute_loss": balance(ledger.system_account(Account.Kind.DISPUTE_LOSS)),
+    }
+    if site.curator is not None:
+        found["curator"] = balance(ledger.curator_commission(site.curator))
+    return found
+
+
+@sync_to_async
+def ledger_state() -> tuple[list[tuple[Any, ...]], int, int, list[str]]:
+    """Every account's balance, hold and freeze, the rows of the ledger and the webhook
+    events not applied."""
+    with unscoped():
+        accounts = list(
+            Account.objects.order_by("key").values_list("key", "balance", "held", "is_frozen")
+        )
+        unapplied = list(
+            WebhookEvent.objects.filter(processed_at__isnull=True).values_list("type", flat=True)
+        )
+        return accounts, Transaction.objects.count(), Entry.objects.count(), unapplied
+
+
+@sync_to_async
+def ledger_check() -> str:
+    out = StringIO()
+    call_command("ledger_check", stdout=out)  # raises CommandError on any violation
+    return out.getvalue()
+
+
+@sync_to_async
+def dispute_entries() -> dict[str, int]:
+    with unscoped():
+        txn = Transaction.objects.get(kind=Transaction.Kind.DISPUTE)
+        return dict(txn.entries.values_list("account__key", "amount"))
+
+
+async def test_a_dispute_on_the_public_site_claws_back_creators_only_as_before(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    public_tenant: Tenant,
+    user: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(public_tenant, user)
+    intent = await topup_pay(fake_stripe, client, site, 10)
+    await answers(llm_fakes, site, conversation, 3)
+
+    event = dispute_event(fake_stripe, intent, 1_000)
+    assert await adeliver(client, *event) == 200
+
+    assert await balances(site) == {
+        "wallet": 0,
+        "creator": 0,
+        "dispute_loss": -3 * (ANSWER - CREATOR_FEE),  # no curator: the platform's whole take
+    }
+    assert await dispute_entries() == {
+        "system:stripe_clearing": 10 * MICROS_PER_USD,
+        f"user_wallet:{user.pk}": -(10 * MICROS_PER_USD - 3 * ANSWER),
+        f"creator_earnings:{site.creator.pk}": -3 * CREATOR_FEE,
+        "system:dispute_loss": -3 * (ANSWER - CREATOR_FEE),
+    }
+    with unscoped():
+        assert not await Account.objects.filter(kind=Account.Kind.CURATOR_COMMISSION).aexists()
+    assert "consistent" in await ledger_check()
+
+    before = await ledger_state()
+    assert await adeliver(client, *event) == 200
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200
+    assert await ledger_state() == before
 
 
 @pytest.mark.parametrize("outcome", ["payment_intent.succeeded", "payment_intent.payment_failed"])
