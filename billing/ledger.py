@@ -82,6 +82,8 @@ def creator_earnings(user: Any) -> Account:
 
 
 def curator_commission(user: Any) -> Account:
+    """A curator's commission. No floor, like creators' earnings: a dispute's clawback may
+    take it below zero."""
     account, _created = _account_get_or_create(
         key=f"curator_commission:{user.pk}", kind=Account.Kind.CURATOR_COMMISSION, user=user
     )

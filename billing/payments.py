@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -599,8 +600,8 @@ def transfer_reversed(*, transfer: dict[str, Any]) -> None:
 
 
 def dispute_open(*, dispute: dict[str, Any]) -> None:
-    """A chargeback: take the credit back, claw back creators' earnings from what was spent,
-    and freeze the wallet."""
+    """A chargeback: take the credit back, claw back what creators and curators earned on
+    what was spent, and freeze the wallet."""
     intent = str(dispute.get("payment_intent") or "")
     with unscoped():
         topup = TopUp.objects.filter(stripe_payment_intent_id=intent).first() if intent else None
@@ -614,6 +615,7 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
         logger.warning("dispute %s matches no payment", dispute.get("id"))
         return
     amount = cents_to_micros(int(dispute.get("amount") or 0))
+    idempotency_key = f"dispute:{dispute.get('id')}"
     with transaction.atomic(), unscoped():
         wallet = ledger.accounts_lock([source.account_id])[source.account_id]
         debit = min(amount, max(wallet.balance - (wallet.floor or 0), 0))
@@ -623,14 +625,14 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
             (wallet, -debit),
             (ledger.system_account(Account.Kind.DISPUTE_LOSS), -spent),
         ]
-        for creator_account, clawback in _clawbacks(
+        for earner_account, clawback in _clawbacks(
             wallet=wallet, since=source.created_at, spent=spent
         ):
-            legs.append((creator_account, -clawback))
+            legs.append((earner_account, -clawback))
             legs.append((ledger.system_account(Account.Kind.DISPUTE_LOSS), clawback))
         ledger.transaction_post(
             kind=Transaction.Kind.DISPUTE,
-            idempotency_key=f"dispute:{dispute.get('id')}",
+            idempotency_key=idempotency_key,
             reference=f"payment_intent:{intent}",
             legs=legs,
             memo=str(dispute.get("reason") or "")[:300],
@@ -641,29 +643,39 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
 
 
 def _clawbacks(*, wallet: Account, since: Any, spent: int) -> list[tuple[Account, int]]:
-    """Creators' shares of what the wallet spent since the disputed payment, newest first,
-    up to ``spent``."""
+    """What creators and curators give back: their shares of what the wallet spent since
+    the disputed payment, up to ``spent``."""
     if spent <= 0:
         return []
+    records = UsageRecord.objects.filter(payer=wallet, created_at__gte=since)
+    return _creator_clawbacks(records, spent=spent) + _curator_clawbacks(records, spent=spent)
+
+
+def _shares_of_spent(
+    records: QuerySet[UsageRecord], *, fee: str, spent: int
+) -> Iterator[tuple[UsageRecord, int]]:
+    """Each record's ``fee`` on the last ``spent`` µ$ charged by ``records``, newest first:
+    in full while the spent money covers the record, pro rata (rounded down) for the last."""
     remaining = spent
-    per_creator: dict[int, int] = {}
-    records = (
-        UsageRecord.objects.filter(payer=wallet, created_at__gte=since, creator_fee__gt=0)
-        .select_related("prompt")
-        .order_by("-created_at", "-id")
-    )
-    for record in records.iterator():
-        if remaining <= 0 or record.prompt is None:
-            break
-        charged = record.total - record.uncollected
-        if charged <= 0:
+    for record in records.order_by("-created_at", "-id").iterator():
+        if remaining <= 0:
+            return
+        charged = record.charged
+        if charged <= 0:  # nothing was collected for it: none of the spent money
+            yield record, 0
             continue
-        share = (
-            record.creator_fee
-            if charged <= remaining
-            else record.creator_fee * remaining // charged
-        )
+        earned = getattr(record, fee)
+        yield record, earned if charged <= remaining else earned * remaining // charged
         remaining -= min(charged, remaining)
+
+
+def _creator_clawbacks(records: QuerySet[UsageRecord], *, spent: int) -> list[tuple[Account, int]]:
+    """Creators' earnings on the spent money (the uses of their paid prompts)."""
+    per_creator: dict[int, int] = {}
+    paid_prompts = records.filter(creator_fee__gt=0).select_related("prompt")
+    for record, share in _shares_of_spent(paid_prompts, fee="creator_fee", spent=spent):
+        if record.prompt is None:
+            break
         per_creator[record.prompt.owner_id] = per_creator.get(record.prompt.owner_id, 0) + share
     result = []
     for creator_id, amount in per_creator.items():
@@ -671,6 +683,27 @@ def _clawbacks(*, wallet: Account, since: Any, spent: int) -> list[tuple[Account
             creator = User.objects.get(pk=creator_id)
             result.append((ledger.creator_earnings(creator), amount))
     return result
+
+
+def _curator_clawbacks(records: QuerySet[UsageRecord], *, spent: int) -> list[tuple[Account, int]]:
+    """Curators' commissions on the spent money (the uses on their sites), walked as the
+    creators' earnings are, each from the commission account its usage paid."""
+    shares = list(
+        _shares_of_spent(records.filter(curator_fee__gt=0), fee="curator_fee", spent=spent)
+    )
+    paid_to: dict[int | None, int] = dict(
+        Entry.objects.filter(
+            transaction_id__in=[record.transaction_id for record, _share in shares],
+            account__kind=Account.Kind.CURATOR_COMMISSION,
+        ).values_list("transaction_id", "account_id")
+    )
+    per_account: dict[int, int] = {}
+    for record, share in shares:
+        account_id = paid_to.get(record.transaction_id)
+        if account_id is not None:
+            per_account[account_id] = per_account.get(account_id, 0) + share
+    accounts = Account.objects.filter(pk__in=[pk for pk, amount in per_account.items() if amount])
+    return [(account, per_account[account.pk]) for account in accounts.order_by("pk")]
 
 
 # --- webhooks --------------------------------------------------------------------------------

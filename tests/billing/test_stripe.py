@@ -41,7 +41,7 @@ from billing.models import (
 from chat.models import Conversation
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
-from tests.billing.conftest import balance, conversation_for, make_priced_model, send
+from tests.billing.conftest import afund, balance, conversation_for, make_priced_model, send
 from tests.conftest import signed_in
 from tests.factories import create_prompt, create_user
 from tests.fakes.llm import Reply
@@ -697,6 +697,155 @@ def dispute_entries() -> dict[str, int]:
     with unscoped():
         txn = Transaction.objects.get(kind=Transaction.Kind.DISPUTE)
         return dict(txn.entries.values_list("account__key", "amount"))
+
+
+async def test_a_dispute_on_a_curators_site_claws_back_the_commission_on_the_spent_money(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    tenant_b: Tenant,
+    user_b: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(tenant_b, user_b)
+    assert site.curator is not None
+    intent = await topup_pay(fake_stripe, client, site, 10)
+    await answers(llm_fakes, site, conversation, 3)
+    assert await balances(site) == {
+        "wallet": 10 * MICROS_PER_USD - 3 * ANSWER,
+        "creator": 3 * CREATOR_FEE,
+        "curator": 3 * CURATOR_FEE,
+        "dispute_loss": 0,
+    }
+
+    event = dispute_event(fake_stripe, intent, 1_000)
+    assert await adeliver(client, *event) == 200
+
+    # What is left of the $10 goes back; the three answers were spent from it: the creator
+    # and the curator give back what they earned on them, the platform loses the rest.
+    assert await balances(site) == {
+        "wallet": 0,
+        "creator": 0,
+        "curator": 0,
+        "dispute_loss": -3 * (ANSWER - CREATOR_FEE - CURATOR_FEE),
+    }
+    assert await dispute_entries() == {
+        "system:stripe_clearing": 10 * MICROS_PER_USD,
+        f"user_wallet:{user_b.pk}": -(10 * MICROS_PER_USD - 3 * ANSWER),
+        f"creator_earnings:{site.creator.pk}": -3 * CREATOR_FEE,
+        f"curator_commission:{site.curator.pk}": -3 * CURATOR_FEE,
+        "system:dispute_loss": -3 * (ANSWER - CREATOR_FEE - CURATOR_FEE),
+    }
+    assert "consistent" in await ledger_check()
+
+    before = await ledger_state()
+    assert await adeliver(client, *event) == 200  # the same event again
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200  # anew
+    assert await ledger_state() == before
+
+
+async def test_only_the_commission_on_what_was_spent_from_the_disputed_top_up_is_clawed_back(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    tenant_b: Tenant,
+    user_b: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(tenant_b, user_b)
+    await afund(user_b, 150_000)  # credit the reader had before the top-up
+    intent = await topup_pay(fake_stripe, client, site, 5)
+    await answers(llm_fakes, site, conversation, 3)
+
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 500)) == 200
+
+    # The wallet covers 4_847_360 µ$ of the $5; the other 152_640 were spent from it: the
+    # newest answer in full and 51_760 µ$ of the one before, whose shares count pro rata
+    # (rounded down), as for creators.
+    spent = 5 * MICROS_PER_USD - (150_000 + 5 * MICROS_PER_USD - 3 * ANSWER)
+    assert spent == ANSWER + 51_760
+    creator_back = CREATOR_FEE + CREATOR_FEE * 51_760 // ANSWER
+    curator_back = CURATOR_FEE + CURATOR_FEE * 51_760 // ANSWER
+    assert (creator_back, curator_back) == (105_915, 9_102)
+    assert await balances(site) == {
+        "wallet": 0,
+        "creator": 3 * CREATOR_FEE - creator_back,
+        "curator": 3 * CURATOR_FEE - curator_back,
+        "dispute_loss": -(spent - creator_back - curator_back),
+    }
+    assert "consistent" in await ledger_check()
+
+
+@sync_to_async
+def paid_out(site: Site, *, creator: int, curator: int) -> None:
+    """The creator's earnings and the curator's commission transferred out (as a payout
+    books it: to Stripe clearing)."""
+    assert site.curator is not None
+    for account, micros in (
+        (ledger.creator_earnings(site.creator), creator),
+        (ledger.curator_commission(site.curator), curator),
+    ):
+        ledger.transaction_post(
+            kind=Transaction.Kind.PAYOUT,
+            idempotency_key=f"paid-out:{account.key}",
+            reference=f"transfer:tr_{account.key}",
+            legs=[
+                (account, -micros),
+                (ledger.system_account(Account.Kind.STRIPE_CLEARING), micros),
+            ],
+        )
+
+
+async def test_a_commission_already_paid_out_is_clawed_back_below_zero_as_creators_are(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    tenant_b: Tenant,
+    user_b: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(tenant_b, user_b)
+    intent = await topup_pay(fake_stripe, client, site, 10)
+    await answers(llm_fakes, site, conversation, 2)
+    await paid_out(site, creator=2 * CREATOR_FEE, curator=2 * CURATOR_FEE)
+
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200
+
+    # Commission and earnings have no floor: what was paid out is owed from future earnings.
+    assert await balances(site) == {
+        "wallet": 0,
+        "creator": -2 * CREATOR_FEE,
+        "curator": -2 * CURATOR_FEE,
+        "dispute_loss": -2 * (ANSWER - CREATOR_FEE - CURATOR_FEE),
+    }
+    assert "consistent" in await ledger_check()
+
+
+async def test_the_commission_is_clawed_back_from_the_curator_who_earned_it(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    tenant_b: Tenant,
+    user_b: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(tenant_b, user_b)
+    assert site.curator is not None
+    intent = await topup_pay(fake_stripe, client, site, 10)
+    await answers(llm_fakes, site, conversation, 2)
+    successor = await sync_to_async(create_user)(tenant=tenant_b, email="next@b.example")
+    policy = await sync_to_async(services.tenant_policy_get_or_create)(tenant=tenant_b)
+    with unscoped():  # the site names another curator after the answers were paid
+        await TenantBillingPolicy.objects.filter(pk=policy.pk).aupdate(curator=successor)
+
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200
+
+    assert (await balances(site))["curator"] == 0
+    entries = await dispute_entries()
+    assert entries[f"curator_commission:{site.curator.pk}"] == -2 * CURATOR_FEE
+    assert f"curator_commission:{successor.pk}" not in entries
+    with unscoped():
+        assert not await Account.objects.filter(key=f"curator_commission:{successor.pk}").aexists()
 
 
 async def test_a_dispute_on_the_public_site_claws_back_creators_only_as_before(
