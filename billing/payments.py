@@ -601,7 +601,7 @@ def transfer_reversed(*, transfer: dict[str, Any]) -> None:
 
 def dispute_open(*, dispute: dict[str, Any]) -> None:
     """A chargeback: take the credit back, claw back what creators and curators earned on
-    what was spent, and freeze the wallet."""
+    what was spent, and freeze the wallet. Once per dispute: a redelivery changes nothing."""
     intent = str(dispute.get("payment_intent") or "")
     with unscoped():
         topup = TopUp.objects.filter(stripe_payment_intent_id=intent).first() if intent else None
@@ -618,6 +618,8 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
     idempotency_key = f"dispute:{dispute.get('id')}"
     with transaction.atomic(), unscoped():
         wallet = ledger.accounts_lock([source.account_id])[source.account_id]
+        if Transaction.objects.filter(idempotency_key=idempotency_key).exists():
+            return  # booked already (under the wallet's lock: no concurrent delivery races)
         debit = min(amount, max(wallet.balance - (wallet.floor or 0), 0))
         spent = amount - debit
         legs: list[ledger.Leg] = [

@@ -884,6 +884,30 @@ async def test_a_dispute_on_the_public_site_claws_back_creators_only_as_before(
     assert await ledger_state() == before
 
 
+async def test_a_dispute_delivered_again_after_staff_unfroze_the_wallet_changes_nothing(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    tenant_b: Tenant,
+    user_b: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    site, conversation = await site_open(tenant_b, user_b)
+    intent = await topup_pay(fake_stripe, client, site, 10)
+    await answers(llm_fakes, site, conversation, 1)
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200
+    wallet = await sync_to_async(ledger.user_wallet)(user_b)
+    assert wallet.is_frozen
+    await sync_to_async(ledger.account_unfreeze)(account=wallet)  # the admin's action
+    before = await ledger_state()
+
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 1_000)) == 200
+
+    assert await ledger_state() == before
+    await wallet.arefresh_from_db()
+    assert not wallet.is_frozen
+
+
 @pytest.mark.parametrize("outcome", ["payment_intent.succeeded", "payment_intent.payment_failed"])
 def test_a_refill_stripe_settles_later_is_booked_by_its_webhook(
     fake_stripe: FakeStripe, tenant_a: Tenant, manager: User, client: Client, outcome: str
