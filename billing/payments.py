@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -649,36 +648,44 @@ def _clawbacks(*, wallet: Account, since: Any, spent: int) -> list[tuple[Account
     the disputed payment, up to ``spent``."""
     if spent <= 0:
         return []
-    records = UsageRecord.objects.filter(payer=wallet, created_at__gte=since)
-    return _creator_clawbacks(records, spent=spent) + _curator_clawbacks(records, spent=spent)
+    uses = _spent_uses(UsageRecord.objects.filter(payer=wallet, created_at__gte=since), spent=spent)
+    return _creator_clawbacks(uses) + _curator_clawbacks(uses)
 
 
-def _shares_of_spent(
-    records: QuerySet[UsageRecord], *, fee: str, spent: int
-) -> Iterator[tuple[UsageRecord, int]]:
-    """Each record's ``fee`` on the last ``spent`` µ$ charged by ``records``, newest first:
-    in full while the spent money covers the record, pro rata (rounded down) for the last."""
+# A use the disputed money paid for: the record and the part of its charge the money covered.
+SpentUse = tuple[UsageRecord, int]
+
+
+def _spent_uses(records: QuerySet[UsageRecord], *, spent: int) -> list[SpentUse]:
+    """The uses the last ``spent`` µ$ paid for, newest first: whole records while the money
+    covers them, then part of the oldest one. Every use counts, whoever earned on it."""
+    uses: list[SpentUse] = []
     remaining = spent
-    for record in records.order_by("-created_at", "-id").iterator():
+    for record in records.select_related("prompt").order_by("-created_at", "-id").iterator():
         if remaining <= 0:
-            return
-        charged = record.charged
-        if charged <= 0:  # nothing was collected for it: none of the spent money
-            yield record, 0
-            continue
-        earned = getattr(record, fee)
-        yield record, earned if charged <= remaining else earned * remaining // charged
-        remaining -= min(charged, remaining)
-
-
-def _creator_clawbacks(records: QuerySet[UsageRecord], *, spent: int) -> list[tuple[Account, int]]:
-    """Creators' earnings on the spent money (the uses of their paid prompts)."""
-    per_creator: dict[int, int] = {}
-    paid_prompts = records.filter(creator_fee__gt=0).select_related("prompt")
-    for record, share in _shares_of_spent(paid_prompts, fee="creator_fee", spent=spent):
-        if record.prompt is None:
             break
-        per_creator[record.prompt.owner_id] = per_creator.get(record.prompt.owner_id, 0) + share
+        covered = min(record.charged, remaining)
+        if covered > 0:  # nothing collected for it: none of the spent money
+            uses.append((record, covered))
+            remaining -= covered
+    return uses
+
+
+def _share(fee: int, record: UsageRecord, covered: int) -> int:
+    """``fee``'s part of a use the spent money covered (rounded down when only partly)."""
+    return fee if covered >= record.charged else fee * covered // record.charged
+
+
+def _creator_clawbacks(uses: list[SpentUse]) -> list[tuple[Account, int]]:
+    """Creators' earnings on the spent money (the uses of their paid prompts; a deleted
+    prompt's creator is unknown and keeps them)."""
+    per_creator: dict[int, int] = {}
+    for record, covered in uses:
+        if record.creator_fee > 0 and record.prompt is not None:
+            owner = record.prompt.owner_id
+            per_creator[owner] = per_creator.get(owner, 0) + _share(
+                record.creator_fee, record, covered
+            )
     result = []
     for creator_id, amount in per_creator.items():
         if amount > 0:
@@ -687,23 +694,23 @@ def _creator_clawbacks(records: QuerySet[UsageRecord], *, spent: int) -> list[tu
     return result
 
 
-def _curator_clawbacks(records: QuerySet[UsageRecord], *, spent: int) -> list[tuple[Account, int]]:
-    """Curators' commissions on the spent money (the uses on their sites), walked as the
-    creators' earnings are, each from the commission account its usage paid."""
-    shares = list(
-        _shares_of_spent(records.filter(curator_fee__gt=0), fee="curator_fee", spent=spent)
-    )
+def _curator_clawbacks(uses: list[SpentUse]) -> list[tuple[Account, int]]:
+    """Curators' commissions on the spent money (the uses on their sites), each taken from
+    the commission account its use paid (the site may name another curator since)."""
+    earning = [(record, covered) for record, covered in uses if record.curator_fee > 0]
     paid_to: dict[int | None, int] = dict(
         Entry.objects.filter(
-            transaction_id__in=[record.transaction_id for record, _share in shares],
+            transaction_id__in=[record.transaction_id for record, _covered in earning],
             account__kind=Account.Kind.CURATOR_COMMISSION,
         ).values_list("transaction_id", "account_id")
     )
     per_account: dict[int, int] = {}
-    for record, share in shares:
+    for record, covered in earning:
         account_id = paid_to.get(record.transaction_id)
         if account_id is not None:
-            per_account[account_id] = per_account.get(account_id, 0) + share
+            per_account[account_id] = per_account.get(account_id, 0) + _share(
+                record.curator_fee, record, covered
+            )
     accounts = Account.objects.filter(pk__in=[pk for pk, amount in per_account.items() if amount])
     return [(account, per_account[account.pk]) for account in accounts.order_by("pk")]
 

@@ -884,6 +884,54 @@ async def test_a_dispute_on_the_public_site_claws_back_creators_only_as_before(
     assert await ledger_state() == before
 
 
+@sync_to_async
+def free_conversation(site: Site) -> Conversation:
+    """The reader's conversation with a free prompt of the same creator on the same site."""
+    model = LLMModel.objects.get(slug="priced-gpt")
+    prompt = create_prompt(owner=site.creator, tenant=site.tenant, default_model=model)
+    return conversation_for(site.reader, site.tenant, prompt=prompt)
+
+
+async def test_free_answers_spent_from_the_disputed_money_shield_older_earnings(
+    fake_stripe: FakeStripe,
+    llm_fakes: Any,
+    public_tenant: Tenant,
+    user: User,
+    client: Client,
+    _turns_finish: None,
+) -> None:
+    """The disputed money paid for the newest uses, whoever earned on them: free answers
+    spent after a paid one take their part of it, so the creator gives back only the part
+    of the paid answer that the disputed money still covered."""
+    site, paid = await site_open(public_tenant, user)
+    await afund(user, 150_000)  # credit the reader had before the top-up
+    intent = await topup_pay(fake_stripe, client, site, 5)
+    await answers(llm_fakes, site, paid, 3)
+    free = await free_conversation(site)
+    free_costs = []
+    for n in range(2):
+        llm_fakes.openai.script(Reply(f"Free {n}.", input_tokens=20, output_tokens=80))
+        outcome, turn = await send(user, public_tenant, free, f"Free {n}", client_id=f"f-{n}")
+        assert outcome.status == "complete" and 0 < turn.cost_micros < ANSWER
+        free_costs.append(turn.cost_micros)
+
+    assert await adeliver(client, *dispute_event(fake_stripe, intent, 500)) == 200
+
+    # As in the curator's case, 152_640 µ$ plus the free answers were spent from the $5;
+    # the free answers (newest) take their own cost of it, leaving the paid ones the same
+    # 152_640: the newest paid answer in full and 51_760 µ$ of the one before.
+    spent = 3 * ANSWER + sum(free_costs) - 150_000
+    paid_part = spent - sum(free_costs)
+    assert paid_part == ANSWER + 51_760
+    creator_back = CREATOR_FEE + CREATOR_FEE * 51_760 // ANSWER
+    assert await balances(site) == {
+        "wallet": 0,
+        "creator": 3 * CREATOR_FEE - creator_back,
+        "dispute_loss": -(spent - creator_back),
+    }
+    assert "consistent" in await ledger_check()
+
+
 async def test_a_dispute_delivered_again_after_staff_unfroze_the_wallet_changes_nothing(
     fake_stripe: FakeStripe,
     llm_fakes: Any,
