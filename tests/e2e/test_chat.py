@@ -305,6 +305,7 @@ async def test_a_long_conversation_opens_at_its_end_and_loads_earlier_messages_i
     await expect(page.locator("[data-chat-notice]")).to_have_text("Try again in a moment.")
     await expect(earlier).to_be_enabled()
     await expect(contents).to_have_count(200)
+    await page.screenshot(path=screenshot_path("chat-earlier-messages"))
     await page.unroute(earlier_pages)
     before = await page.evaluate(SCREEN_OFFSET, ids[50])
     await earlier.click()
@@ -312,7 +313,7 @@ async def test_a_long_conversation_opens_at_its_end_and_loads_earlier_messages_i
     assert await contents.all_inner_texts() == shown(range(250))
     assert abs(await page.evaluate(SCREEN_OFFSET, ids[50]) - before) <= 1
     await expect(earlier).to_have_count(0)  # nothing earlier remains
-    await page.screenshot(path=screenshot_path("chat-earlier-messages"))
+    await expect(page.locator("[data-chat-notice]")).to_be_hidden()
 
     # An answer sent from elsewhere reloads the log: the latest page again, and the button.
     await page.evaluate(

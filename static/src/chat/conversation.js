@@ -63,6 +63,7 @@ export class ConversationView {
     this.hasEarlier = false;
     this.earlierBar = null; // holds the "Load earlier messages" button, first in the log
     this.loadingEarlier = null; // the page request in flight
+    this.earlierError = null; // the notice a failed page request showed
     this.generation = 0; // bumped when reload() replaces the log: older requests are dropped
   }
 
@@ -332,10 +333,13 @@ export class ConversationView {
       if (generation === this.generation) {
         this.setEarlierBusy(false);
         this.showNotice(error.message);
+        this.earlierError = error.message;
       }
       return false;
     }
     if (generation !== this.generation || !oldest.isConnected) return false; // reloaded meanwhile
+    if (this.earlierError && this.notice?.textContent === this.earlierError) this.hideNotice();
+    this.earlierError = null;
     this.keepScrollPosition(oldest, () => {
       for (const data of page) {
         if (!this.messages.has(data.id)) this.addMessage(data, { before: oldest });
