@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid as uuid_lib
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
 from chat.models import Conversation, Folder, Message
@@ -63,6 +64,38 @@ def message_list(
     if not include_superseded:
         qs = qs.filter(superseded=False)
     return qs.order_by("created_at", "id")
+
+
+MESSAGE_PAGE_MAX = 200
+
+
+@dataclass(frozen=True)
+class MessagePage:
+    messages: list[Message]  # oldest first
+    has_earlier: bool
+
+
+def message_page(
+    *, conversation: Conversation, before: Message | None = None, limit: int
+) -> MessagePage:
+    """The latest ``limit`` messages of ``message_list`` (older than ``before``, if given),
+    oldest first, and whether earlier ones exist.
+
+    One query, newest first with a LIMIT (one row more than asked, to know about earlier
+    ones), reversed here: a long conversation is never loaded whole. Answers carry their
+    question's uuid (``reply_to_uuid``) since the question may be on the page before.
+    """
+    if not 1 <= limit <= MESSAGE_PAGE_MAX:
+        raise ValueError(f"limit must be 1..{MESSAGE_PAGE_MAX}")
+    qs = message_list(conversation=conversation)
+    if before is not None:
+        qs = qs.filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, id__lt=before.pk)
+        )
+    rows: list[Message] = list(
+        qs.annotate(reply_to_uuid=F("reply_to__uuid")).order_by("-created_at", "-id")[: limit + 1]
+    )
+    return MessagePage(messages=rows[:limit][::-1], has_earlier=len(rows) > limit)
 
 
 def message_get_in_conversation(*, conversation: Conversation, uuid: Any) -> Message:

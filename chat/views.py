@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -100,6 +101,7 @@ def _app_context(
     user = _user(request)
     tenant = getattr(request, "tenant", None)
     conversations = list(selectors.conversation_list(user=user)[:SIDEBAR_CONVERSATIONS])
+    page_size = max(1, min(settings.SPARK_CHAT_PAGE_MESSAGES, selectors.MESSAGE_PAGE_MAX))
     folders = list(selectors.folder_list(user=user))
     if conversation is not None:
         prompt = conversation.prompt
@@ -114,6 +116,8 @@ def _app_context(
         "alter_egos": _alter_egos(user),
         "conversation": None,
         "messages": [],
+        "has_earlier": False,
+        "page_size": page_size,
         "models": [],
         "urls": {
             "app": reverse("chat:app"),
@@ -127,11 +131,14 @@ def _app_context(
         except ApplicationError:
             config["models"] = []
     if conversation is not None:
-        messages = list(selectors.message_list(conversation=conversation))
+        # The latest page only (a streaming answer is the latest message, so it is there);
+        # the app loads earlier pages through the API as the reader scrolls up.
+        page = selectors.message_page(conversation=conversation, limit=page_size)
         config["conversation"] = ConversationSerializer(conversation).data
         config["messages"] = MessageSerializer(
-            messages, many=True, context=message_context(messages)
+            page.messages, many=True, context=message_context(page.messages)
         ).data
+        config["has_earlier"] = page.has_earlier
     elif mode == "new":
         default = account_selectors.alter_ego_default_for_user(user=user)
         config["default_alter_ego"] = str(default.uuid) if default else None

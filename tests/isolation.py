@@ -114,6 +114,7 @@ def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
             Endpoint("PATCH", f"{base}/", bearer, {"title": "Hacked", "folder": None}),
             Endpoint("DELETE", f"{base}/", bearer),
             Endpoint("GET", f"{base}/messages/", bearer),
+            Endpoint("GET", f"{base}/messages/?limit=1&before={answer}", bearer),
             Endpoint("POST", f"{base}/messages/", bearer, send),
             Endpoint("POST", f"{base}/messages/", bearer, {**send, "stream": True}),
             Endpoint("POST", f"{base}/messages/{answer}/regenerate/", bearer, {}),

@@ -177,8 +177,15 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
 
 
 def message_context(messages: list[Message]) -> dict[str, Any]:
-    """Serializer context for a list of messages (answers name the message they reply to)."""
-    return {"uuid_by_pk": {m.pk: str(m.uuid) for m in messages}}
+    """Serializer context for a list of messages (answers name the message they reply to:
+    one of the list, or one a page annotated as ``reply_to_uuid``)."""
+    uuid_by_pk = {
+        m.reply_to_id: str(m.reply_to_uuid)  # type: ignore[attr-defined]
+        for m in messages
+        if getattr(m, "reply_to_uuid", None) is not None
+    }
+    uuid_by_pk.update({m.pk: str(m.uuid) for m in messages})
+    return {"uuid_by_pk": uuid_by_pk}
 
 
 class MessageSendSerializer(serializers.Serializer[Any]):

@@ -42,7 +42,7 @@ from chat.api.sse import (
     sse_frame,
     stream_frames,
 )
-from chat.api.views import message_list_response
+from chat.api.views import MESSAGES_BEFORE_PARAM, MESSAGES_LIMIT_PARAM, message_list_response
 from chat.models import Conversation, Message
 from chat.pipeline import Turn
 from chat.runner import TurnOutcome, generation_cancel, turn_start
@@ -200,15 +200,16 @@ MESSAGES_PATH = OpenApiParameter(
 class MessageListView(AsyncAPIView):
     @extend_schema(
         operation_id="conversations_messages_list",
-        parameters=[MESSAGES_PATH],
+        parameters=[MESSAGES_PATH, MESSAGES_LIMIT_PARAM, MESSAGES_BEFORE_PARAM],
         responses=MessageSerializer(many=True),
         description="The conversation's messages, oldest first (superseded ones left out). "
         "An answer still `streaming` has its text so far and `last_seq`: resume it with "
-        "`stream.resume` on the WebSocket or the `events` endpoint.",
+        "`stream.resume` on the WebSocket or the `events` endpoint. With `limit`, only the "
+        "latest messages; page back with `before` (400 `invalid_limit`, `invalid_before`).",
     )
     async def get(self, request: HttpRequest, user: User, conversation_id: str) -> HttpResponseBase:
         response = await sync_to_async(message_list_response)(
-            user=user, conversation_id=conversation_id
+            user=user, conversation_id=conversation_id, query=request.GET
         )
         return JsonResponse(response.data, safe=False)
 

@@ -6,10 +6,14 @@ they are in ``chat.api.streaming``.
 
 from __future__ import annotations
 
+import uuid as uuid_lib
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -33,8 +37,9 @@ from chat.api.serializers import (
     SearchResultsSerializer,
     message_context,
 )
-from chat.models import Conversation, Folder
+from chat.models import Conversation, Folder, Message
 from marketplace.selectors import prompt_get_for_chat
+from spark.common.exceptions import ApplicationError
 from spark.common.pagination import StrictCursorPagination
 from spark.tenancy.api import TenantAPIMixin
 
@@ -175,9 +180,59 @@ class ConversationDetailView(TenantAPIMixin, APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-def message_list_response(*, user: User, conversation_id: str) -> Response:
+MESSAGES_LIMIT_PARAM = OpenApiParameter(
+    "limit",
+    {"type": "integer", "minimum": 1, "maximum": selectors.MESSAGE_PAGE_MAX},
+    description="Only the latest `limit` messages (still oldest first). Without `limit` and "
+    "`before`: every message. Fewer than `limit` means there are no earlier ones.",
+)
+MESSAGES_BEFORE_PARAM = OpenApiParameter(
+    "before",
+    OpenApiTypes.UUID,
+    description="With `limit`: the latest `limit` messages older than this message of the "
+    "conversation (the oldest one you have), to page back.",
+)
+
+
+def _page_limit(raw: str | None) -> int:
+    if raw is None:
+        raise ApplicationError(_("Give a limit with before."), code="invalid_limit")
+    if not (raw.isascii() and raw.isdigit() and 1 <= int(raw) <= selectors.MESSAGE_PAGE_MAX):
+        raise ApplicationError(
+            _("limit must be a whole number from 1 to %(max)s.")
+            % {"max": selectors.MESSAGE_PAGE_MAX},
+            code="invalid_limit",
+        )
+    return int(raw)
+
+
+def _page_before(conversation: Conversation, raw: str | None) -> Message | None:
+    if raw is None:
+        return None
+    try:
+        key = uuid_lib.UUID(raw)
+    except ValueError:
+        raise ApplicationError(_("before must be a message id."), code="invalid_before") from None
+    try:
+        return selectors.message_get_in_conversation(conversation=conversation, uuid=key)
+    except Http404:
+        raise ApplicationError(
+            _("before is not a message of this conversation."), code="invalid_before"
+        ) from None
+
+
+def message_list_response(
+    *, user: User, conversation_id: str, query: Mapping[str, str]
+) -> Response:
+    """Every message, or with ``limit`` (and ``before``) one page of them: oldest first."""
     conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
-    messages = list(selectors.message_list(conversation=conversation))
+    if "limit" in query or "before" in query:
+        limit = _page_limit(query.get("limit"))
+        before = _page_before(conversation, query.get("before"))
+        page = selectors.message_page(conversation=conversation, before=before, limit=limit)
+        messages = page.messages
+    else:
+        messages = list(selectors.message_list(conversation=conversation))
     return Response(MessageSerializer(messages, many=True, context=message_context(messages)).data)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -287,6 +288,172 @@ def test_messages_list_query_count_does_not_grow(user: User, public_tenant: Tena
     _assert_constant_queries(
         signed_in(user), f"/api/v1/conversations/{conversation.uuid}/messages/", add
     )
+
+
+# --- message pages -------------------------------------------------------------------------
+
+
+def _numbered_messages(conversation: Conversation, count: int) -> list[Message]:
+    """Questions and answers "m0", "m1", ... in order; each answer replies to its question."""
+    messages: list[Message] = []
+    for index in range(count):
+        if index % 2 == 0:
+            messages.append(_add_message(conversation, "user", f"m{index}"))
+        else:
+            messages.append(
+                _add_message(conversation, "assistant", f"m{index}", reply_to=messages[-1])
+            )
+    return messages
+
+
+def _contents(response: Any) -> list[str]:
+    assert response.status_code == 200, response.content
+    return [message["content"] for message in response.json()]
+
+
+def test_messages_without_parameters_are_all_listed_whatever_the_page_size(
+    user: User, public_tenant: Tenant, settings: Any
+) -> None:
+    settings.SPARK_CHAT_PAGE_MESSAGES = 2
+    conversation = make_conversation(user, public_tenant)
+    _numbered_messages(conversation, 7)
+    response = signed_in(user).get(f"/api/v1/conversations/{conversation.uuid}/messages/")
+    assert _contents(response) == [f"m{i}" for i in range(7)]
+
+
+def test_limit_gives_the_latest_messages_oldest_first(user: User, public_tenant: Tenant) -> None:
+    conversation = make_conversation(user, public_tenant)
+    _numbered_messages(conversation, 7)
+    _add_message(conversation, "user", "edited away", superseded=True)
+    _add_message(conversation, "tool", "tool output")
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    client = signed_in(user)
+    assert _contents(client.get(f"{path}?limit=3")) == ["m4", "m5", "m6"]
+    assert _contents(client.get(f"{path}?limit=1")) == ["m6"]
+    assert _contents(client.get(f"{path}?limit=7")) == [f"m{i}" for i in range(7)]
+    assert _contents(client.get(f"{path}?limit=200")) == [f"m{i}" for i in range(7)]
+
+
+def test_before_pages_back_until_a_page_is_short(user: User, public_tenant: Tenant) -> None:
+    conversation = make_conversation(user, public_tenant)
+    messages = _numbered_messages(conversation, 7)
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    client = signed_in(user)
+    pages: list[list[str]] = []
+    page = client.get(f"{path}?limit=3").json()
+    pages.insert(0, [message["content"] for message in page])
+    while len(page) == 3 and len(pages) < 5:
+        page = client.get(f"{path}?limit=3&before={page[0]['id']}").json()
+        pages.insert(0, [message["content"] for message in page])
+    assert pages == [["m0"], ["m1", "m2", "m3"], ["m4", "m5", "m6"]]
+    # Before the first message there is nothing, which is not an error.
+    assert _contents(client.get(f"{path}?limit=3&before={messages[0].uuid}")) == []
+
+
+def test_a_page_follows_created_at_then_id_when_times_are_equal(
+    user: User, public_tenant: Tenant
+) -> None:
+    conversation = make_conversation(user, public_tenant)
+    messages = _numbered_messages(conversation, 5)
+    with unscoped():
+        same_time = messages[0].created_at
+        Message.objects.filter(pk__in=[m.pk for m in messages[1:4]]).update(created_at=same_time)
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    client = signed_in(user)
+    everything = _contents(client.get(path))
+    assert everything == ["m0", "m1", "m2", "m3", "m4"]
+    assert _contents(client.get(f"{path}?limit=2&before={messages[3].uuid}")) == ["m1", "m2"]
+    assert _contents(client.get(f"{path}?limit=9&before={messages[2].uuid}")) == ["m0", "m1"]
+
+
+def test_an_answer_on_a_page_still_names_its_question_on_the_page_before(
+    user: User, public_tenant: Tenant
+) -> None:
+    conversation = make_conversation(user, public_tenant)
+    messages = _numbered_messages(conversation, 4)
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    page = signed_in(user).get(f"{path}?limit=1").json()
+    assert [(m["content"], m["reply_to"]) for m in page] == [("m3", str(messages[2].uuid))]
+
+
+def test_a_page_may_start_before_a_superseded_message(user: User, public_tenant: Tenant) -> None:
+    """A page loaded before an edit still pages back from its oldest message."""
+    conversation = make_conversation(user, public_tenant)
+    _numbered_messages(conversation, 3)
+    edited = _add_message(conversation, "user", "edited away", superseded=True)
+    _add_message(conversation, "user", "m3")
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    response = signed_in(user).get(f"{path}?limit=2&before={edited.uuid}")
+    assert _contents(response) == ["m1", "m2"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("limit=abc", "invalid_limit"),
+        ("limit=1.5", "invalid_limit"),
+        ("limit=", "invalid_limit"),
+        ("limit=0", "invalid_limit"),
+        ("limit=-1", "invalid_limit"),
+        ("limit=201", "invalid_limit"),
+        ("limit=99999999999999999999999", "invalid_limit"),
+        ("before={first}", "invalid_limit"),
+        ("limit=5&before=not-a-uuid", "invalid_before"),
+        ("limit=5&before=", "invalid_before"),
+        ("limit=5&before=00000000-0000-4000-8000-000000000000", "invalid_before"),
+        ("limit=5&before={elsewhere}", "invalid_before"),
+    ],
+)
+def test_bad_page_parameters_are_400_with_a_code(
+    user: User, public_tenant: Tenant, query: str, code: str
+) -> None:
+    conversation = make_conversation(user, public_tenant)
+    first = _numbered_messages(conversation, 2)[0]
+    other = make_conversation(user, public_tenant)
+    elsewhere = _add_message(other, "user", "in another conversation of mine")
+    query = query.format(first=first.uuid, elsewhere=elsewhere.uuid)
+    response = signed_in(user).get(f"/api/v1/conversations/{conversation.uuid}/messages/?{query}")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == code
+    assert body["message"]
+
+
+def test_bad_page_parameters_on_someone_elses_conversation_are_404(
+    user: User, public_tenant: Tenant
+) -> None:
+    """The conversation is looked up first: bad parameters tell nothing about it."""
+    conversation = make_conversation(user, public_tenant)
+    _numbered_messages(conversation, 2)
+    neighbour = create_user(tenant=public_tenant, email="neighbour@spark.example")
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    for query in ("limit=1", "limit=abc", "limit=1&before=not-a-uuid"):
+        response = signed_in(neighbour).get(f"{path}?{query}")
+        assert response.status_code == 404, query
+        assert response.json()["code"] == "not_found"
+
+
+def test_message_page_query_count_does_not_grow(user: User, public_tenant: Tenant) -> None:
+    conversation = make_conversation(user, public_tenant)
+
+    def add(count: int) -> None:
+        for _ in range(count):
+            question = _add_message(conversation, "user", "q")
+            _add_message(conversation, "assistant", "a", reply_to=question)
+
+    path = f"/api/v1/conversations/{conversation.uuid}/messages/"
+    _assert_constant_queries(signed_in(user), f"{path}?limit=3", add)
+    last = _add_message(conversation, "user", "last")
+    _assert_constant_queries(signed_in(user), f"{path}?limit=3&before={last.uuid}", add)
+
+
+def test_schema_describes_the_page_parameters(client: Client) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/v1/conversations/{conversation_id}/messages/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"] if p["in"] == "query"}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 200}
+    assert parameters["before"]["schema"] == {"type": "string", "format": "uuid"}
+    assert not parameters["limit"].get("required") and not parameters["before"].get("required")
 
 
 def test_send_without_csrf_token_is_refused_for_sessions(user: User, public_tenant: Tenant) -> None:

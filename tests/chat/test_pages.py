@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -121,3 +122,43 @@ def test_conversation_page_carries_messages_with_their_last_seq(
         ("assistant", "streaming", 7),
     ]
     assert [c["id"] for c in config["sidebar"]["conversations"]] == [str(conversation.uuid)]
+
+
+def test_conversation_page_carries_only_the_latest_page_of_messages(
+    user: User, public_tenant: Tenant, settings: Any
+) -> None:
+    settings.SPARK_CHAT_PAGE_MESSAGES = 3
+    conversation = make_conversation(user, public_tenant)
+    with unscoped():
+        for index in range(4):
+            Message.objects.create(
+                tenant=public_tenant, conversation=conversation, role="user", content=f"m{index}"
+            )
+        Message.objects.create(
+            tenant=public_tenant,
+            conversation=conversation,
+            role="assistant",
+            content="Still writ",
+            status="streaming",
+            last_seq=3,
+        )
+    client = signed_in(user)
+    config = page_config(client.get(f"/chat/{conversation.uuid}/").content.decode())
+    assert [(m["content"], m["status"]) for m in config["messages"]] == [
+        ("m2", "complete"),
+        ("m3", "complete"),
+        ("Still writ", "streaming"),
+    ]
+    assert config["has_earlier"] is True
+    assert config["page_size"] == 3
+
+    settings.SPARK_CHAT_PAGE_MESSAGES = 5
+    config = page_config(client.get(f"/chat/{conversation.uuid}/").content.decode())
+    assert [m["content"] for m in config["messages"]] == ["m0", "m1", "m2", "m3", "Still writ"]
+    assert config["has_earlier"] is False
+
+
+def test_new_chat_page_has_no_earlier_messages(user: User) -> None:
+    config = page_config(signed_in(user).get("/chat/new/").content.decode())
+    assert config["messages"] == []
+    assert config["has_earlier"] is False

@@ -1,5 +1,6 @@
 """The chat in a real browser: start from a demo prompt, stream, reload mid-answer, file the
-conversation in a new folder, find it by search; and the same over the SSE fallback."""
+conversation in a new folder, find it by search; the same over the SSE fallback; a long
+conversation opens on its latest messages and loads earlier ones."""
 
 from __future__ import annotations
 
@@ -205,4 +206,160 @@ async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
     assert status == 423
     assert errors == []
     await staff.close()
+    await context.close()
+
+
+# A conversation longer than a page, made on the live server: "Message 000" ... in order.
+LONG_CONVERSATION = """
+import json
+from accounts import tenancy
+from accounts.models import User
+from chat import services
+from chat.models import Message
+from spark.tenancy.context import tenant_scope
+
+user = User.objects.get(email="user@spark.local")
+tenant = tenancy.home_tenant(user)
+with tenant_scope(tenant):
+    conversation = services.conversation_create(user=user, tenant=tenant, title="A long talk")
+    Message.objects.bulk_create(
+        Message(
+            tenant=tenant,
+            conversation=conversation,
+            role="user" if index % 2 == 0 else "assistant",
+            content=f"Message {index:03d}",
+        )
+        for index in range(COUNT)
+    )
+    ids = Message.objects.filter(conversation=conversation).order_by("created_at", "id")
+    ids = [str(uuid) for uuid in ids.values_list("uuid", flat=True)]
+print(json.dumps({"id": str(conversation.uuid), "messages": ids}))
+"""
+
+# Where a message is on the screen, relative to the top of the log's visible area.
+SCREEN_OFFSET = """(id) => {
+  const log = document.querySelector("[data-chat-log]");
+  return document.getElementById(`m-${id}`).getBoundingClientRect().top
+    - log.getBoundingClientRect().top;
+}"""
+
+# Scroll the log to its top at once; where the message is then (before anything loads).
+SCROLL_LOG_TO_TOP = """(id) => {
+  const log = document.querySelector("[data-chat-log]");
+  log.scrollTo({top: 0, behavior: "instant"});
+  return document.getElementById(`m-${id}`).getBoundingClientRect().top
+    - log.getBoundingClientRect().top;
+}"""
+
+
+def long_conversation(server: LiveServer, count: int) -> tuple[str, list[str]]:
+    output = server.manage("shell", "-c", LONG_CONVERSATION.replace("COUNT", str(count)))
+    made = json.loads(output.strip().splitlines()[-1])
+    assert len(made["messages"]) == count
+    return made["id"], made["messages"]
+
+
+def shown(numbers: range) -> list[str]:
+    return [f"Message {number:03d}" for number in numbers]
+
+
+async def test_a_long_conversation_opens_at_its_end_and_loads_earlier_messages_in_place(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    conversation_id, ids = long_conversation(spark_server, 250)  # pages of 100: 50, 100, 100
+    # Without the messages' 4px "rise" as they first show: positions are measured to the pixel.
+    context = await browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await sign_in(page, spark_server, "user@spark.local", f"/chat/{conversation_id}/")
+    contents = page.locator("[data-chat-log] .msg .msg-content")
+    earlier = page.locator("[data-load-earlier]")
+
+    # The page opens on the latest 100 messages, scrolled to the end.
+    await expect(contents).to_have_count(100)
+    await expect(contents.first).to_have_text("Message 150")
+    await expect(contents.last).to_be_in_viewport()
+    await expect(earlier).to_have_text("Load earlier messages")
+    await expect(earlier).not_to_be_in_viewport()
+
+    # Scrolling to the top loads the 100 before, above, without moving what was read.
+    before = await page.evaluate(SCROLL_LOG_TO_TOP, ids[150])
+    await expect(contents).to_have_count(200)
+    await expect(contents.first).to_have_text("Message 050")
+    assert await contents.all_inner_texts() == shown(range(50, 250))
+    assert abs(await page.evaluate(SCREEN_OFFSET, ids[150]) - before) <= 1
+    await expect(earlier).not_to_be_in_viewport()
+
+    # A failed request says so and keeps what is shown; the button tries again.
+    async def unavailable(route: Any) -> None:
+        await route.fulfill(
+            status=503,
+            content_type="application/json",
+            body=json.dumps({"code": "unavailable", "message": "Try again in a moment."}),
+        )
+
+    earlier_pages = re.compile(r"/messages/\?.*before=")
+    await page.route(earlier_pages, unavailable)
+    await page.evaluate(SCROLL_LOG_TO_TOP, ids[50])
+    await expect(page.locator("[data-chat-notice]")).to_have_text("Try again in a moment.")
+    await expect(earlier).to_be_enabled()
+    await expect(contents).to_have_count(200)
+    await page.screenshot(path=screenshot_path("chat-earlier-messages"))
+    await page.unroute(earlier_pages)
+    before = await page.evaluate(SCREEN_OFFSET, ids[50])
+    await earlier.click()
+    await expect(contents).to_have_count(250)
+    assert await contents.all_inner_texts() == shown(range(250))
+    assert abs(await page.evaluate(SCREEN_OFFSET, ids[50]) - before) <= 1
+    await expect(earlier).to_have_count(0)  # nothing earlier remains
+    await expect(page.locator("[data-chat-notice]")).to_be_hidden()
+
+    # An answer sent from elsewhere reloads the log: the latest page again, and the button.
+    await page.evaluate(
+        """(id) => { fetch(`/api/v1/conversations/${id}/messages/`, {
+            method: "POST", headers: {"Content-Type": "application/json",
+            "X-CSRFToken": document.cookie.match(/csrftoken=([^;]+)/)?.[1] || ""},
+            body: JSON.stringify({text: "Sent from my phone", client_id: "phone-1"})}); }""",
+        conversation_id,
+    )
+    await expect(contents).to_have_count(100)
+    await expect(contents.nth(98)).to_have_text("Sent from my phone")
+    await expect(contents.first).to_have_text("Message 152")
+    await expect(earlier).to_have_count(1)
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    await expect(contents).to_have_count(100)
+    assert errors == []
+    await context.close()
+
+
+async def test_a_link_to_an_old_message_loads_earlier_pages_until_it_is_shown(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    conversation_id, ids = long_conversation(spark_server, 250)
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await sign_in(page, spark_server, "user@spark.local", "/chat/")
+    contents = page.locator("[data-chat-log] .msg .msg-content")
+    found = page.locator(".msg.is-found")
+
+    # Opened from a search hit: the message is one page back; only that page loads.
+    await page.goto(f"{spark_server.url}/chat/{conversation_id}/#m-{ids[120]}")
+    await expect(found).to_have_count(1)
+    await expect(found).to_have_id(f"m-{ids[120]}")
+    await expect(found.locator(".msg-content")).to_have_text("Message 120")
+    await expect(found).to_be_in_viewport()
+    await expect(contents).to_have_count(200)
+
+    # A hit in the open conversation (a new hash): two pages back, loaded in turn.
+    await page.goto(f"{spark_server.url}/chat/{conversation_id}/#m-{ids[30]}")
+    await expect(found).to_have_id(f"m-{ids[30]}")
+    await expect(found).to_have_count(1)
+    await expect(found).to_be_in_viewport()
+    await expect(contents).to_have_count(250)
+    assert await contents.all_inner_texts() == shown(range(250))
+    await expect(page.locator("[data-load-earlier]")).to_have_count(0)
+    assert errors == []
     await context.close()

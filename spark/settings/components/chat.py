@@ -40,6 +40,9 @@ SPARK_WEB_SEARCH_API_KEY = env.str("SPARK_WEB_SEARCH_API_KEY", default="")
 SPARK_DEMO_STREAM_DELAY_MS = env.int("SPARK_DEMO_STREAM_DELAY_MS", default=15)
 
 SPARK_MAX_MESSAGE_CHARS = env.int("SPARK_MAX_MESSAGE_CHARS", default=32_000)
+# How many of a conversation's latest messages the chat page opens with (1 to 200); the
+# reader loads earlier ones, as many at a time, by scrolling up.
+SPARK_CHAT_PAGE_MESSAGES = env.int("SPARK_CHAT_PAGE_MESSAGES", default=100)
 # Streamed text is sent in frames gathered over this many milliseconds.
 # (An answer's first words go out at once; 40 ms keeps reading smooth and halves the
 # frames a fast model costs: docs/performance.md.)

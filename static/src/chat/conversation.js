@@ -12,6 +12,8 @@ const STATUS_LABELS = {
   blocked: () => _("Blocked"),
 };
 
+const PAGE_MAX = 200; // the messages API's largest limit
+
 const newClientId = () =>
   (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 64);
 
@@ -56,6 +58,13 @@ export class ConversationView {
     this.streaming = null; // the answer being written
     this.frame = null;
     this.dirty = new Set();
+    // Earlier messages load a page at a time (the page embeds only the latest page).
+    this.pageSize = Math.min(Math.max(Number(config.page_size) || 100, 1), PAGE_MAX);
+    this.hasEarlier = false;
+    this.earlierBar = null; // holds the "Load earlier messages" button, first in the log
+    this.loadingEarlier = null; // the page request in flight
+    this.earlierError = null; // the notice a failed page request showed
+    this.generation = 0; // bumped when reload() replaces the log: older requests are dropped
   }
 
   start() {
@@ -65,6 +74,7 @@ export class ConversationView {
     this.bindStarters();
     if (this.config.mode !== "conversation") return;
     for (const data of this.config.messages) this.addMessage(data);
+    this.setHasEarlier(Boolean(this.config.has_earlier));
     const params = new URLSearchParams(location.search);
     this.transport = new Transport({
       conversationId: this.conversation.id,
@@ -81,7 +91,7 @@ export class ConversationView {
       }
     }
     this.updateBusy();
-    this.scrollToEnd(true);
+    this.jumpToEnd();
     this.focusHash();
     window.addEventListener("hashchange", () => this.focusHash());
     const pending = sessionStorage.getItem(`spark:pending:${this.conversation.id}`);
@@ -231,14 +241,120 @@ export class ConversationView {
     if (force || this.nearEnd()) this.log.scrollTop = this.log.scrollHeight;
   }
 
-  focusHash() {
+  // At once, not smoothly: opening the page must not scroll past the earlier-messages button.
+  jumpToEnd() {
+    this.log.scrollTo({ top: this.log.scrollHeight, behavior: "instant" });
+  }
+
+  // A search hit links to #m-<id>: load earlier pages until that message is there.
+  async focusHash() {
     const match = location.hash.match(/^#m-([\w-]+)$/);
-    const target = match && document.getElementById(`m-${match[1]}`);
-    if (target) {
-      for (const found of this.log.querySelectorAll(".is-found")) found.classList.remove("is-found");
-      target.classList.add("is-found");
-      target.scrollIntoView({ block: "center" });
+    if (!match) return;
+    const id = `m-${match[1]}`;
+    let target = document.getElementById(id);
+    while (!target && this.hasEarlier && (await this.loadEarlier())) {
+      target = document.getElementById(id);
     }
+    if (!target || location.hash !== `#${id}`) return;
+    for (const found of this.log.querySelectorAll(".is-found")) found.classList.remove("is-found");
+    target.classList.add("is-found");
+    target.scrollIntoView({ block: "center", behavior: "instant" });
+  }
+
+  // --- earlier messages ---------------------------------------------------------------------
+
+  messagesUrl(params) {
+    return `/api/v1/conversations/${this.conversation.id}/messages/?${new URLSearchParams(params)}`;
+  }
+
+  setHasEarlier(hasEarlier) {
+    this.hasEarlier = hasEarlier;
+    if (!hasEarlier) {
+      this.earlierBar?.remove();
+      return;
+    }
+    if (!this.earlierBar) {
+      this.earlierButton = el("button", {
+        type: "button",
+        class: "small secondary load-earlier",
+        "data-load-earlier": true,
+        text: _("Load earlier messages"),
+      });
+      this.earlierButton.addEventListener("click", () => this.loadEarlier());
+      this.earlierBar = el("div", { class: "log-earlier" }, this.earlierButton);
+      if ("IntersectionObserver" in window) {
+        // Scrolling up to the button loads the page before.
+        this.earlierObserver = new IntersectionObserver(
+          (entries) => {
+            if (entries.some((entry) => entry.isIntersecting)) this.loadEarlier();
+          },
+          { root: this.log, rootMargin: "200px 0px 0px 0px" },
+        );
+      }
+    }
+    this.setEarlierBusy(false);
+    if (this.log.firstElementChild !== this.earlierBar) this.log.prepend(this.earlierBar);
+    // Observed afresh: if the button is still in view after a page came, the next one loads.
+    this.earlierObserver?.unobserve(this.earlierButton);
+    this.earlierObserver?.observe(this.earlierButton);
+  }
+
+  setEarlierBusy(busy) {
+    if (!this.earlierButton) return;
+    this.earlierButton.disabled = busy;
+    this.earlierButton.setAttribute("aria-busy", String(busy));
+    this.earlierButton.textContent = busy ? _("Loading earlier messages…") : _("Load earlier messages");
+  }
+
+  // Resolves true when a page was added (the caller may ask for the next), false otherwise.
+  loadEarlier() {
+    if (!this.hasEarlier) return Promise.resolve(false);
+    if (!this.loadingEarlier) {
+      const loading = this.fetchEarlier().finally(() => {
+        if (this.loadingEarlier === loading) this.loadingEarlier = null;
+      });
+      this.loadingEarlier = loading;
+    }
+    return this.loadingEarlier;
+  }
+
+  async fetchEarlier() {
+    const oldest = this.log.querySelector(".msg[data-message-id]");
+    if (!oldest) {
+      this.setHasEarlier(false);
+      return false;
+    }
+    const generation = this.generation;
+    this.setEarlierBusy(true);
+    let page;
+    try {
+      page = await api("GET", this.messagesUrl({ before: oldest.dataset.messageId, limit: this.pageSize }));
+    } catch (error) {
+      if (generation === this.generation) {
+        this.setEarlierBusy(false);
+        this.showNotice(error.message);
+        this.earlierError = error.message;
+      }
+      return false;
+    }
+    if (generation !== this.generation || !oldest.isConnected) return false; // reloaded meanwhile
+    if (this.earlierError && this.notice?.textContent === this.earlierError) this.hideNotice();
+    this.earlierError = null;
+    this.keepScrollPosition(oldest, () => {
+      for (const data of page) {
+        if (!this.messages.has(data.id)) this.addMessage(data, { before: oldest });
+      }
+      this.setHasEarlier(page.length >= this.pageSize);
+    });
+    return true;
+  }
+
+  // Content is added above what the reader looks at: keep it where it is on the screen.
+  keepScrollPosition(anchor, change) {
+    const top = anchor.getBoundingClientRect().top;
+    change();
+    const shift = anchor.getBoundingClientRect().top - top;
+    if (shift) this.log.scrollBy({ top: shift, behavior: "instant" });
   }
 
   // --- events -----------------------------------------------------------------------
@@ -346,7 +462,7 @@ export class ConversationView {
       state.status = "blocked";
       state.text = frame.reason;
       const question = state.article.previousElementSibling;
-      question?.classList.add("is-blocked");
+      if (question?.classList.contains("msg-user")) question.classList.add("is-blocked");
     } else {
       state.status = frame.status;
       state.data.input_tokens = frame.usage.input_tokens;
@@ -403,10 +519,12 @@ export class ConversationView {
 
   async reload() {
     try {
-      const messages = await api("GET", `/api/v1/conversations/${this.conversation.id}/messages/`);
+      const messages = await api("GET", this.messagesUrl({ limit: this.pageSize }));
+      this.generation += 1;
       this.log.replaceChildren();
       this.messages.clear();
       for (const data of messages) this.addMessage(data);
+      this.setHasEarlier(messages.length >= this.pageSize);
       for (const state of this.messages.values()) {
         if (state.status === "streaming") {
           this.streaming = state;
@@ -414,7 +532,7 @@ export class ConversationView {
         }
       }
       this.updateBusy();
-      this.scrollToEnd(true);
+      this.jumpToEnd();
     } catch (error) {
       this.showNotice(error.message);
     }
