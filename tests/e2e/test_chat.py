@@ -183,6 +183,8 @@ async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
     await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
     composer = page.locator("[data-composer-input]")
     await expect(composer).to_be_enabled()
+    regenerate = page.locator(".msg-actions button[aria-label='Regenerate']")
+    await expect(regenerate).to_have_count(1)
 
     # Staff lock it from the watchdog console while the user's page stays open.
     staff = await browser.new_context(viewport=DESKTOP)
@@ -195,6 +197,10 @@ async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
     # The open page closes without a reload, and says why.
     await expect(composer).to_be_disabled()
     await expect(page.locator(".chat-notice")).to_contain_text("This conversation was closed")
+    actions = page.locator(".msg-actions button")
+    await expect(actions.first).to_be_visible()  # copying stays
+    for label in ("Regenerate", "Edit and resend"):  # starting a turn does not
+        await expect(page.locator(f".msg-actions button[aria-label='{label}']")).to_have_count(0)
     await page.screenshot(path=screenshot_path("chat-locked"))
     status = await page.evaluate(
         """async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`, {

@@ -488,6 +488,7 @@ export class ConversationView {
       }
       this.conversation.is_locked = true;
       this.lockComposer();
+      for (const state of this.messages.values()) this.finish(state); // no edit or regenerate
       return;
     }
     if (frame.message_id && this.messages.has(frame.message_id)) {
