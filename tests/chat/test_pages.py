@@ -15,7 +15,7 @@ from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 from tests.chat.conftest import make_conversation
 from tests.conftest import signed_in
-from tests.factories import create_alter_ego, create_prompt
+from tests.factories import create_alter_ego, create_prompt, image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +68,16 @@ def test_new_chat_from_a_prompt_shows_it_and_creates_nothing(user: User) -> None
     assert f'<option value="{persona.uuid}" title=' in html
     with unscoped():
         assert not Conversation.objects.exists()
+
+
+def test_the_alter_ego_picker_carries_each_persona_s_picture(user: User) -> None:
+    create_prompt(owner=user, name="Tutor")
+    pictured = create_alter_ego(user=user, name="Pictured Pia", avatar=image_upload())
+    plain = create_alter_ego(user=user, name="Plain Paul")
+    html = signed_in(user).get("/chat/new/?prompt=tutor").content.decode()
+    assert "data-alter-ego-avatar" in html  # the picker's picture, shown by the page's script
+    assert f'<option value="{pictured.uuid}" data-avatar="{pictured.avatar.url}"' in html
+    assert f'<option value="{plain.uuid}" title=' in html  # no picture, no attribute
 
 
 def test_hidden_model_name_is_not_on_the_page(user: User) -> None:

@@ -369,3 +369,59 @@ async def test_a_link_to_an_old_message_loads_earlier_pages_until_it_is_shown(
     await expect(page.locator("[data-load-earlier]")).to_have_count(0)
     assert errors == []
     await context.close()
+
+
+def png(width: int = 48, height: int = 48) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    Image.new("RGB", (width, height), (40, 120, 200)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+async def test_chatting_as_an_alter_ego_shows_its_picture(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    context = await browser.new_context(viewport=DESKTOP)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await sign_in(page, spark_server, "creator@spark.local", "/settings/alter-egos/")
+    await page.fill("input[name=name]", "Captain Pia")
+    await page.fill("textarea[name=description]", "A ship's captain who wants short answers.")
+    await page.set_input_files(
+        "input[name=avatar]", files=[{"name": "pia.png", "mimeType": "image/png", "buffer": png()}]
+    )
+    await page.check("input[name=is_default]")
+    await page.click("form[enctype] button[type=submit]")
+    await expect(page.locator(".persona-list")).to_contain_text("Captain Pia")
+
+    # The storage serves uploads (S3 in production; this server has DEBUG off, so here the
+    # browser is handed the picture, as the storage would hand it).
+    await page.route(
+        "**/media/alter-egos/**",
+        lambda route: route.fulfill(status=200, content_type="image/png", body=png()),
+    )
+
+    # A new chat picks the default persona: its picture beside the picker and on what it says.
+    await page.goto(f"{spark_server.url}/chat/new/?prompt=writing-coach")
+    picker_avatar = page.locator("[data-alter-ego-avatar]")
+    await expect(picker_avatar).to_be_visible()
+    assert "/alter-egos/" in (await picker_avatar.get_attribute("src") or "")
+    await expect(picker_avatar).to_have_js_property("naturalWidth", 48)  # loaded
+    await page.locator("[data-starter]").first.click()
+    await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
+    said = page.locator(".msg-user img.msg-avatar")
+    await expect(said).to_have_count(1)
+    assert await said.get_attribute("src") == await picker_avatar.get_attribute("src")
+    await expect(said).to_have_js_property("naturalWidth", 48)
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    await page.screenshot(path=screenshot_path("chat-alter-ego"))
+
+    # Back to chatting as oneself: no picture.
+    await page.select_option("[data-alter-ego]", "")
+    await expect(picker_avatar).to_be_hidden()
+    assert errors == []
+    await context.close()

@@ -112,7 +112,12 @@ export class ConversationView {
       "data-message-id": data.id || null,
     });
     const author = isUser ? this.userName() : data.model_label || this.modelName();
-    const avatar = el("div", { class: "msg-avatar", "aria-hidden": "true", text: (author || "?").slice(0, 1).toUpperCase() });
+    const picture = isUser ? this.userAvatar() : null;
+    const letter = () =>
+      el("div", { class: "msg-avatar", "aria-hidden": "true", text: (author || "?").slice(0, 1).toUpperCase() });
+    const avatar = picture ? el("img", { class: "msg-avatar", src: picture, alt: "", "aria-hidden": "true" }) : letter();
+    // A picture that does not load (gone from storage) gives way to the initial.
+    if (picture) avatar.addEventListener("error", () => avatar.replaceWith(letter()), { once: true });
     const meta = el("div", { class: "msg-meta" }, el("span", { class: "msg-author", text: author }));
     const status = el("span", { class: "badge msg-status", hidden: true });
     meta.append(status);
@@ -149,6 +154,22 @@ export class ConversationView {
     const picker = this.root.querySelector("[data-alter-ego]");
     const option = picker && picker.selectedOptions[0];
     return option && option.value ? option.textContent : _("You");
+  }
+
+  // The chosen alter ego's picture, if it has one (the picker's option carries it).
+  userAvatar() {
+    const picker = this.root.querySelector("[data-alter-ego]");
+    const option = picker && picker.selectedOptions[0];
+    return (option && option.dataset.avatar) || null;
+  }
+
+  showAlterEgoAvatar() {
+    const image = this.root.querySelector("[data-alter-ego-avatar]");
+    if (!image) return;
+    const picture = this.userAvatar();
+    image.hidden = !picture;
+    if (picture) image.src = picture;
+    else image.removeAttribute("src");
   }
 
   modelName() {
@@ -777,6 +798,12 @@ export class ConversationView {
   bindPickers() {
     const model = this.root.querySelector("[data-model]");
     const alterEgo = this.root.querySelector("[data-alter-ego]");
+    const picture = this.root.querySelector("[data-alter-ego-avatar]");
+    picture?.addEventListener("error", () => {
+      picture.hidden = true; // a picture that does not load is left out
+    });
+    this.showAlterEgoAvatar();
+    alterEgo?.addEventListener("change", () => this.showAlterEgoAvatar());
     if (this.config.mode !== "conversation") return;
     model?.addEventListener("change", () => this.patchConversation({ model: model.value }, model));
     alterEgo?.addEventListener("change", () =>
