@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.common.test_production_settings import manage
+
 SHOW = (
     "import json; from django.conf import settings; d = settings.DATABASES['default']; "
     "print(json.dumps({'max_age': d['CONN_MAX_AGE'], 'options': d.get('OPTIONS', {})}))"
@@ -18,19 +16,8 @@ SHOW = (
 
 
 def _database(env: dict[str, str]) -> dict[str, object]:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("DATABASE_") and k != "DJANGO_SETTINGS_MODULE"
-    }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SHOW],
-        cwd=ROOT,
-        env={**base, "DJANGO_SETTINGS_MODULE": "spark.settings.dev", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    result = manage(
+        "shell", "-c", SHOW, env={"DJANGO_SETTINGS_MODULE": "spark.settings.dev", **env}
     )
     assert result.returncode == 0, result.stderr
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))

@@ -20,8 +20,14 @@ PRODUCTION_ENV = {
 }
 
 
-def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV}
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` in a fresh process with ``env`` over this one's (minus its database and
+    production variables, so that only ``env`` decides them)."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in PRODUCTION_ENV and not k.startswith("DATABASE_")
+    }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -34,7 +40,7 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def test_check_deploy_is_clean_with_production_settings() -> None:
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
 
@@ -45,13 +51,13 @@ def test_production_refuses_to_start_without_its_secrets() -> None:
         for k, v in PRODUCTION_ENV.items()
         if k not in ("DJANGO_SECRET_KEY", "SPARK_PASSWORD_PEPPER")
     }
-    result = _manage("check", env=env)
+    result = manage("check", env=env)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY, SPARK_PASSWORD_PEPPER" in result.stderr
 
 
 def test_production_refuses_to_start_without_encryption_keys() -> None:
     env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SPARK_ENCRYPTION_KEYS"}
-    result = _manage("check", env=env)
+    result = manage("check", env=env)
     assert result.returncode != 0
     assert "SPARK_ENCRYPTION_KEYS" in result.stderr

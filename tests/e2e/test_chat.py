@@ -40,6 +40,19 @@ window.WebSocket.OPEN = 1;
 """
 
 
+async def open_page(
+    browser: Any, *, init_script: str | None = None, **options: Any
+) -> tuple[Any, Any, list[str]]:
+    """A desktop browser context and page, and the page's uncaught errors as they happen."""
+    context = await browser.new_context(viewport=DESKTOP, **options)
+    if init_script is not None:
+        await context.add_init_script(init_script)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page, errors
+
+
 async def api_get(page: Any, path: str) -> Any:
     return await page.evaluate(
         "async (path) => (await fetch(path, {headers: {Accept: 'application/json'}})).json()",
@@ -81,10 +94,7 @@ async def start_chat_and_reload_mid_answer(page: Any, server: LiveServer, prompt
 
 
 async def test_chat_streams_resumes_files_and_finds(browser: Any, spark_server: LiveServer) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser)
     await sign_in(page, spark_server, "user@spark.local", "/chat/new/?prompt=writing-coach")
 
     # A new chat from a demo prompt: its name, starters and pickers; nothing created yet.
@@ -146,11 +156,7 @@ async def test_chat_streams_resumes_files_and_finds(browser: Any, spark_server: 
 async def test_without_websockets_the_page_falls_back_to_sse(
     browser: Any, spark_server: LiveServer
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    await context.add_init_script(NO_WEBSOCKETS)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser, init_script=NO_WEBSOCKETS)
     await sign_in(page, spark_server, "member@acme.example", "/chat/new/?prompt=code-reviewer")
     conversation_id = await start_chat_and_reload_mid_answer(page, spark_server, "code-reviewer")
     assert await page.locator("[data-chat-pane]").get_attribute("data-transport") == "sse"
@@ -172,10 +178,7 @@ async def test_without_websockets_the_page_falls_back_to_sse(
 async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
     browser: Any, spark_server: LiveServer
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser)
     await sign_in(page, spark_server, "user@spark.local", "/chat/new/?prompt=writing-coach")
     await page.locator("[data-starter]").first.click()
     await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
@@ -274,10 +277,7 @@ async def test_a_long_conversation_opens_at_its_end_and_loads_earlier_messages_i
 ) -> None:
     conversation_id, ids = long_conversation(spark_server, 250)  # pages of 100: 50, 100, 100
     # Without the messages' 4px "rise" as they first show: positions are measured to the pixel.
-    context = await browser.new_context(viewport=DESKTOP, reduced_motion="reduce")
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser, reduced_motion="reduce")
     await sign_in(page, spark_server, "user@spark.local", f"/chat/{conversation_id}/")
     contents = page.locator("[data-chat-log] .msg .msg-content")
     earlier = page.locator("[data-load-earlier]")
@@ -343,10 +343,7 @@ async def test_a_link_to_an_old_message_loads_earlier_pages_until_it_is_shown(
     browser: Any, spark_server: LiveServer
 ) -> None:
     conversation_id, ids = long_conversation(spark_server, 250)
-    context = await browser.new_context(viewport=DESKTOP)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser)
     await sign_in(page, spark_server, "user@spark.local", "/chat/")
     contents = page.locator("[data-chat-log] .msg .msg-content")
     found = page.locator(".msg.is-found")
@@ -384,10 +381,7 @@ def png(width: int = 48, height: int = 48) -> bytes:
 async def test_chatting_as_an_alter_ego_shows_its_picture(
     browser: Any, spark_server: LiveServer
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)
-    page = await context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    context, page, errors = await open_page(browser)
     await sign_in(page, spark_server, "creator@spark.local", "/settings/alter-egos/")
     await page.fill("input[name=name]", "Captain Pia")
     await page.fill("textarea[name=description]", "A ship's captain who wants short answers.")
