@@ -10,7 +10,12 @@ DEBUG = False
 SPARK_DEMO_STREAM_DELAY_MS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
-ALLOWED_HOSTS = ["*"]
+# A real host list, as production has (never "*", which would also switch off the
+# WebSocket Origin check's host test): Django's test client ("testserver"), the live
+# servers on loopback, landing pages on *.pages.localhost (the embedded default's landing
+# origin), and tenant domains under the reserved .example TLD, as production lists the
+# platform's host, a ".tenants.example.com" wildcard and each custom domain.
+ALLOWED_HOSTS = ["testserver", "localhost", ".localhost", "127.0.0.1", "[::1]", ".example"]
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},

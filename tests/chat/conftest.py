@@ -31,17 +31,32 @@ def make_conversation(user: User, tenant: Tenant, **kwargs: Any) -> Conversation
         return services.conversation_create(user=user, tenant=tenant, **kwargs)
 
 
+SAME_ORIGIN = "http://testserver"
+
+
 async def ws_connect(
-    path: str, *, cookie: str | None = None, bearer: str | None = None
+    path: str,
+    *,
+    cookie: str | None = None,
+    bearer: str | None = None,
+    origin: str | None = SAME_ORIGIN,
+    host: str = "testserver",
+    ip: str | None = None,
 ) -> tuple[WebsocketCommunicator, bool, int | None]:
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    """Open a socket as a browser would (same-origin ``Origin``), or as told."""
+    headers = [(b"host", host.encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     if bearer:
         headers.append((b"authorization", f"Bearer {bearer}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _subprotocol = await communicator.connect()
-    close_code = None
+    if ip is not None:
+        communicator.scope["client"] = (ip, 51000)
+    connected, subprotocol_or_code = await communicator.connect()
+    # A refused handshake's close code (Channels' communicator returns it in that place).
+    close_code = None if connected else subprotocol_or_code
     if connected and await communicator.receive_nothing(timeout=0.05) is False:
         output = await communicator.receive_output(timeout=1)
         if output["type"] == "websocket.close":
