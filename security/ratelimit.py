@@ -7,6 +7,7 @@ user, the tenant, the API key or the client IP. Three ways to apply one:
   raises ``RateLimitExceeded`` (an ``ApplicationError``: HTTP 429 with ``Retry-After`` in
   the API, an ``error`` frame on a socket);
 - a Django view: ``@rate_limit("export", key="user")`` answers 429 (JSON or a page);
+  every export view must carry the ``export`` rate (system check ``spark.security.E002``);
 - a DRF view: ``throttle_classes = [throttle("upload", key="user", methods=("POST",))]``.
 
 Counters live in the default cache (Redis in production, shared by every instance). When
@@ -113,9 +114,21 @@ def rate_limit(
                     return too_many_requests(request, error)
             return view(request, *args, **kwargs)
 
+        limited.spark_rate_limits = (*getattr(view, "spark_rate_limits", ()), rate)  # type: ignore[attr-defined]
         return limited
 
     return decorate
+
+
+def rate_limits_of(view: Any) -> set[str]:
+    """The named rates a URL's view applies: ``@rate_limit`` or DRF ``throttle`` classes."""
+    names = set(getattr(view, "spark_rate_limits", ()))
+    view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    for throttle_class in getattr(view_class, "throttle_classes", ()) or ():
+        rate_name = getattr(throttle_class, "rate_name", "")
+        if rate_name:
+            names.add(rate_name)
+    return names
 
 
 class RateLimitThrottle(BaseThrottle):
