@@ -16,7 +16,8 @@ from urllib.parse import urlsplit
 from asgiref.sync import sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
-from django.http.request import is_same_domain, split_domain_port, validate_host
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
 from security.bans import BanStore
 from security.middleware import is_allowlisted

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
@@ -101,12 +102,12 @@ def too_many_requests(request: HttpRequest, error: RateLimitExceeded) -> HttpRes
 
 def rate_limit(
     rate: str, *, key: KeyKind = "user", methods: tuple[str, ...] | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorate a Django view: each request (of ``methods``, default all) counts."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if methods is None or request.method in methods:
                 try:
                     rate_limit_hit(rate=rate, key=request_key(request, key))

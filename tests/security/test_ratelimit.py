@@ -66,6 +66,7 @@ def test_a_decorated_view_answers_429_with_retry_after(user: User) -> None:
     second = factory.get("/api/v1/exports/")
     second.user = user
     response = export(second)
+    assert isinstance(response, HttpResponse)
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
     assert json.loads(response.content)["code"] == "rate_limited"
