@@ -29,7 +29,7 @@ from spark.tenancy.tasks import TenantTask
 from tests.billing.conftest import fund_tenant, make_priced_model
 from tests.chat.conftest import make_conversation, session_cookie
 from tests.conftest import signed_in
-from tests.factories import ApiKeyFactory, create_prompt, create_user
+from tests.factories import PASSWORD, ApiKeyFactory, create_prompt, create_user
 from tests.fakes.llm import Reply
 
 ACME = "acme.example"
@@ -348,3 +348,22 @@ def test_a_task_for_a_user_runs_only_in_the_tenant_they_belong_to(
     )
     with pytest.raises(PermissionError, match="not a member"):
         acting_user.apply(kwargs={"tenant_id": acme.pk, "user_id": user.pk}).get()
+
+
+@HOSTS
+@pytest.mark.django_db
+def test_a_tenants_site_does_not_sign_in_someone_elses_account(user: User, shop: Tenant) -> None:
+    """Signed in there they would only be a visitor: the site says so instead."""
+    browser = Client()
+    response = browser.post(
+        "/accounts/login/",
+        {"login": user.email, "password": PASSWORD},
+        HTTP_HOST=SHOP,
+        follow=True,
+    )
+    assert "This account belongs to another site." in response.content.decode()
+    assert "_auth_user_id" not in browser.session
+    member = create_user(tenant=shop, email="sam@shop.example")
+    signed = Client()
+    signed.post("/accounts/login/", {"login": member.email, "password": PASSWORD}, HTTP_HOST=SHOP)
+    assert signed.session["_auth_user_id"] == str(member.pk)
