@@ -1,8 +1,9 @@
 """The OpenAPI description of the chat's server-sent events (docs/protocol.md).
 
-In OpenAPI 3.1 (before 3.2's ``itemSchema``) the schema of a ``text/event-stream`` response describes one event: its
-``event`` name, its ``data`` (a JSON document, described with ``contentMediaType`` and
-``contentSchema``) and its ``id`` (``<message_id>:<seq>``, on events about an answer).
+In OpenAPI 3.1 (before 3.2's ``itemSchema``) the schema of a ``text/event-stream``
+response describes one event: its ``event`` name, its ``data`` (a JSON document, described
+with ``contentMediaType`` and ``contentSchema``) and its ``id`` (``<message_id>:<seq>``,
+on events about an answer).
 Each event name goes with its own data shape, so a client (and the fuzz test) can check
 every event it receives.
 """
