@@ -19,6 +19,8 @@ from chat.models import Conversation
 from spark.asgi import application
 from spark.tenancy.context import tenant_scope
 
+CONNECT_SECONDS = 15.0
+
 
 def session_cookie(user: User) -> str:
     client = Client()
@@ -40,10 +42,11 @@ async def ws_connect(
     if bearer:
         headers.append((b"authorization", f"Bearer {bearer}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _subprotocol = await communicator.connect()
+    # Deadlines, not timings: a loaded CI machine can take more than the default second.
+    connected, _subprotocol = await communicator.connect(timeout=CONNECT_SECONDS)
     close_code = None
     if connected and await communicator.receive_nothing(timeout=0.05) is False:
-        output = await communicator.receive_output(timeout=1)
+        output = await communicator.receive_output(timeout=CONNECT_SECONDS)
         if output["type"] == "websocket.close":
             close_code = output.get("code")
         else:
