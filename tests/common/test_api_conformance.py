@@ -18,6 +18,8 @@ from django.test import AsyncClient, Client, override_settings
 from jsonschema import Draft202012Validator, FormatChecker
 
 from accounts.models import Tenant, User
+from chat.models import Message
+from spark.tenancy.context import unscoped
 from tests.chat.conftest import make_conversation
 from tests.factories import ApiKeyFactory
 from tests.live_server import live_server
@@ -246,3 +248,48 @@ def test_a_malformed_multipart_upload_is_the_apis_json_400_on_the_real_server(us
     assert response.status_code == 400
     assert response.headers["Content-Type"] == "application/json"
     assert response.json()["code"] == "invalid"
+
+
+# --- what the schema refuses is refused ----------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/api/v1/conversations/", {"title": 1442002380}, "title"),
+        ("/api/v1/folders/", {"name": 80}, "name"),
+    ],
+)
+def test_a_number_where_the_schema_says_string_is_refused(
+    user: User, path: str, body: dict[str, Any], field: str
+) -> None:
+    response = api_client(user).post(path, body, content_type="application/json")
+
+    assert_json_error(response, 400, "invalid")
+    assert field in json.loads(response.content)["details"]
+
+
+@pytest.mark.django_db
+def test_a_message_whose_text_is_a_number_is_refused_and_not_sent(
+    user: User, public_tenant: Tenant
+) -> None:
+    conversation = make_conversation(user, public_tenant)
+
+    response = api_client(user).post(
+        f"/api/v1/conversations/{conversation.uuid}/messages/",
+        {"text": -172, "client_id": "c1"},
+        content_type="application/json",
+    )
+
+    assert_json_error(response, 400, "invalid")
+    with unscoped():
+        assert not Message.objects.filter(conversation=conversation).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page", ["", "last", "x"])
+def test_a_prompt_page_that_is_not_a_number_is_refused(user: User, page: str) -> None:
+    response = api_client(user).get("/api/v1/prompts/", {"page": page})
+
+    assert_json_error(response, 400, "invalid")
