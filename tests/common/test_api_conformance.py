@@ -293,3 +293,18 @@ def test_a_prompt_page_that_is_not_a_number_is_refused(user: User, page: str) ->
     response = api_client(user).get("/api/v1/prompts/", {"page": page})
 
     assert_json_error(response, 400, "invalid")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("field", ["default_model", "allowed_models", "forced_model", "category"])
+def test_a_model_or_category_slug_with_a_nul_character_is_refused_not_a_server_error(
+    user: User, field: str
+) -> None:
+    slug = "demo\x00model"
+    body: dict[str, Any] = {"name": "0", "system_prompt": "0", "default_model": "demo"}
+    body[field] = [slug] if field == "allowed_models" else slug
+
+    response = api_client(user).post("/api/v1/prompts/", body, content_type="application/json")
+
+    assert_json_error(response, 400, "invalid")
+    assert field in json.loads(response.content)["details"]
