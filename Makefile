@@ -69,10 +69,14 @@ test: install
 test-browser: install
 	$(VENV)/bin/pytest -m browser -n 0
 
-# The API fuzz test also runs in `make test`, with a small budget (SPARK_FUZZ_EXAMPLES=10).
-FUZZ_EXAMPLES ?= 300
+# The API fuzz test also runs in `make test`, with a small budget (5 cases per operation and
+# phase, seed 1). Here: more cases, a random seed, and fuzzing and stateful testing repeated
+# until FUZZ_MAX_TIME seconds are spent (docs/security.md, "Fuzzing").
+FUZZ_EXAMPLES ?= 100
+FUZZ_MAX_TIME ?= 600
 fuzz: install
-	SPARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SPARK_FUZZ_RANDOM=1 $(VENV)/bin/pytest tests/fuzz -n 0
+	SPARK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) SPARK_FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) SPARK_FUZZ_RANDOM=1 \
+		$(VENV)/bin/pytest tests/fuzz -n 0
 
 # pip-audit over the exact locked set (uv.lock). --strict fails when a package could not be
 # checked, so an unreachable vulnerability service never passes as "nothing found".

@@ -4,6 +4,9 @@ import os
 
 from django.core.asgi import get_asgi_application
 
+from spark.server import leave_request_bodies_to_django
+
+leave_request_bodies_to_django()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "spark.settings.dev")
 
 django_asgi_app = get_asgi_application()

@@ -50,6 +50,13 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return render(request, "errors/404.html", status=404)
 
 
+def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
+    """The last route under /api/ and /v1/: anything no API route matched (an id that does
+    not parse included) is the API's JSON 404, with DEBUG on as well, where Django would
+    otherwise answer with its HTML debug page."""
+    return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if wants_json(request):
         return JsonResponse(

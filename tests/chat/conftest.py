@@ -19,6 +19,8 @@ from chat.models import Conversation
 from spark.asgi import application
 from spark.tenancy.context import tenant_scope
 
+CONNECT_SECONDS = 15.0
+
 
 def session_cookie(user: User) -> str:
     client = Client()
@@ -54,11 +56,12 @@ async def ws_connect(
     communicator = WebsocketCommunicator(application, path, headers=headers)
     if ip is not None:
         communicator.scope["client"] = (ip, 51000)
-    connected, subprotocol_or_code = await communicator.connect()
+    # Deadlines, not timings: a loaded CI machine can take more than the default second.
+    connected, subprotocol_or_code = await communicator.connect(timeout=CONNECT_SECONDS)
     # A refused handshake's close code (Channels' communicator returns it in that place).
     close_code = None if connected else subprotocol_or_code
     if connected and await communicator.receive_nothing(timeout=0.05) is False:
-        output = await communicator.receive_output(timeout=1)
+        output = await communicator.receive_output(timeout=CONNECT_SECONDS)
         if output["type"] == "websocket.close":
             close_code = output.get("code")
         else:
