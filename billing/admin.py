@@ -29,6 +29,7 @@ from billing.models import (
     TopUp,
     Transaction,
     UsageRecord,
+    PendingSettlement,
     WebhookEvent,
 )
 from security.models import AuditLogEntry
@@ -256,3 +257,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         for event in queryset.filter(processed_at__isnull=True):
             payments.webhook_process(event_pk=event.pk)
         self.message_user(request, _("Processed the unprocessed events."), messages.SUCCESS)
+
+
+@admin.register(PendingSettlement)
+class PendingSettlementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "key", "user", "tenant", "attempts", "settled_at", "last_error"]
+    list_filter = [("settled_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key"]
+    list_select_related = ["user", "tenant"]

@@ -34,6 +34,7 @@ from billing.models import (
     Entry,
     Hold,
     Payout,
+    PendingSettlement,
     Refill,
     TenantBillingPolicy,
     TopUp,
@@ -802,8 +803,14 @@ def holds_release_stale(*, older_than_seconds: int) -> int:
     """Release holds whose answers died with their process (the sweeper)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     released = 0
-    stale = Hold.objects.filter(released_at__isnull=True, created_at__lt=cutoff).exclude(
-        reference__startswith="payout:"
+    # A payout's hold, and the hold of an answer waiting for its settlement, are not stale.
+    waiting = PendingSettlement.objects.filter(
+        settled_at__isnull=True, hold_id__isnull=False
+    ).values("hold_id")
+    stale = (
+        Hold.objects.filter(released_at__isnull=True, created_at__lt=cutoff)
+        .exclude(reference__startswith="payout:")
+        .exclude(pk__in=waiting)
     )
     for hold_id in stale.values_list("pk", flat=True):
         if ledger.hold_release(hold_id=hold_id) is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,12 +27,14 @@ from billing.models import (
     Account,
     Hold,
     MemberCap,
+    PendingSettlement,
     PricingSettings,
     TenantBillingPolicy,
     Transaction,
     UsageRecord,
 )
 from billing.pricing import Split, collect, split
+from chat import services as chat_services
 from chat.models import Conversation
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
@@ -390,6 +392,120 @@ def uses_settle(
     if any(r.charged for r in records) and plan.payer_kind == "tenant":
         _maybe_auto_refill(tenant=tenant, policy_row=plan.policy)
     return Settlement(records=records, cost=sum(r.total for r in records), payer_id=payer.pk)
+
+
+def use_as_json(use: Use) -> dict[str, Any]:
+    """A use as a to-settle row keeps it (the model by slug)."""
+    return {
+        "kind": use.kind,
+        "detail": use.detail,
+        "model": use.model.slug,
+        "input_tokens": use.input_tokens,
+        "output_tokens": use.output_tokens,
+        "cached_tokens": use.cached_tokens,
+        "reasoning_tokens": use.reasoning_tokens,
+        "key_source": use.key_source,
+        "idempotency_key": use.idempotency_key,
+    }
+
+
+def settlement_defer(
+    *,
+    key: str,
+    tenant: Tenant,
+    user: Any,
+    prompt: Any,
+    model: LLMModel,
+    uses: list[Use],
+    conversation_id: int | None,
+    message_id: int | None,
+    hold_id: int | None,
+    error: str,
+) -> PendingSettlement:
+    """Leave a turn's charge to ``settlements_retry``: one row per turn (by ``key``).
+
+    The turn's hold stays open, so the money stays reserved for it.
+    """
+    row, _created = PendingSettlement.objects.get_or_create(
+        key=key,
+        defaults={
+            "tenant": tenant,
+            "user": user,
+            "prompt": prompt,
+            "model": model,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "hold_id": hold_id,
+            "uses": [use_as_json(use) for use in uses],
+            "attempts": 1,
+            "last_error": error[:2000],
+        },
+    )
+    return row
+
+
+def pending_settlement_settle(*, pending_id: int) -> bool:
+    """Charge a deferred turn with the keys it was given (a repeat charges nothing twice).
+
+    Returns whether this call settled it. The usage records, their transactions, the
+    message's cost and the row's ``settled_at`` commit together.
+    """
+    with transaction.atomic(), unscoped():
+        row = (
+            PendingSettlement.objects.select_for_update(of=("self",))
+            .select_related("tenant", "user", "prompt", "model")
+            .filter(pk=pending_id, settled_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        slugs = {use["model"] for use in row.uses}
+        models = {m.slug: m for m in LLMModel.objects.filter(slug__in=slugs)}
+        uses = [
+            Use(**{**use, "model": models[use["model"]]})
+            for use in row.uses
+            if use["model"] in models
+        ]
+        with tenant_scope(row.tenant):
+            settlement = uses_settle(
+                tenant=row.tenant,
+                user=row.user,
+                prompt=row.prompt,
+                model=row.model,
+                uses=uses,
+                conversation_id=row.conversation_id,
+                message_id=row.message_id,
+                hold_id=row.hold_id,
+            )
+        if row.message_id is not None:
+            chat_services.message_cost_set(message_id=row.message_id, cost_micros=settlement.cost)
+        PendingSettlement.objects.filter(pk=row.pk).update(
+            settled_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+    return True
+
+
+def settlements_retry() -> int:
+    """Beat: settle every deferred turn the database now accepts. Returns how many."""
+    settled = 0
+    with unscoped():
+        pending = list(
+            PendingSettlement.objects.filter(settled_at__isnull=True)
+            .order_by("created_at")
+            .values_list("pk", "key", "message_id")[:500]
+        )
+    for pk, key, message_id in pending:
+        try:
+            settled += pending_settlement_settle(pending_id=pk)
+        except Exception as error:  # one refused row must not stop the others
+            logger.exception(
+                "settlement %s (%s, message %s) still cannot be written", pk, key, message_id
+            )
+            with unscoped():
+                PendingSettlement.objects.filter(pk=pk).update(
+                    attempts=F("attempts") + 1, last_error=repr(error)[:2000]
+                )
+    return settled
 
 
 def _maybe_auto_refill(*, tenant: Tenant, policy_row: TenantBillingPolicy | None) -> None:

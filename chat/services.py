@@ -460,6 +460,14 @@ def turn_write_completion(*, turn: Turn) -> None:
     turn.completion_written = True
 
 
+def message_cost_set(*, message_id: int, cost_micros: int) -> None:
+    """The answer's cost once billing has charged it (a settlement written after the fact)."""
+    with unscoped():
+        Message.objects.filter(pk=message_id).update(
+            cost_micros=cost_micros, updated_at=timezone.now()
+        )
+
+
 def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
     turn.status, turn.error_code, turn.error_message = Message.Status.FAILED, code, message
     turn_write_completion(turn=turn)
