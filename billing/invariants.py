@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from billing.ledger import SYSTEM_PREFIX
 from billing.models import Account, Entry, Hold, PendingSettlement, Transaction, UsageRecord
 from chat.models import Message
 from spark.tenancy.context import unscoped
@@ -41,10 +42,16 @@ def ledger_violations() -> list[str]:
         accounts = Account.objects.annotate(
             entries_total=Coalesce(Subquery(sums), 0), holds_total=Coalesce(Subquery(held), 0)
         )
-        for account in accounts.exclude(balance=F("entries_total"))[:100]:
+        system = Q(key__startswith=SYSTEM_PREFIX)
+        for account in accounts.exclude(system).exclude(balance=F("entries_total"))[:100]:
             problems.append(
                 f"account {account.pk} ({account.key}) caches {account.balance} µ$ "
                 f"but its entries sum to {account.entries_total}"  # type: ignore[attr-defined]
+            )
+        for system_row in Account.objects.filter(system).exclude(balance=0)[:100]:
+            problems.append(
+                f"system account {system_row.pk} ({system_row.key}) caches a balance; "
+                "its balance is the sum of its entries"
             )
         for account in accounts.exclude(held=F("holds_total"))[:100]:
             problems.append(

@@ -386,6 +386,10 @@ def refill_succeed(*, refill: Refill, payment_intent_id: str) -> Refill:
 def refill_fail(*, refill: Refill, reason: str) -> Refill:
     """A declined refill: stop auto-refill until a manager fixes the card, and tell them."""
     with transaction.atomic(), unscoped():
+        # The lock order: the tenant's policy row before the refill (as auto_refill_run).
+        TenantBillingPolicy.objects.select_for_update(of=("self",)).filter(
+            tenant_id=refill.tenant_id
+        ).first()
         failed = Refill.objects.filter(pk=refill.pk, status=Refill.Status.PENDING).update(
             status=Refill.Status.FAILED, failure=reason[:300], updated_at=timezone.now()
         )
@@ -617,7 +621,12 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
     amount = cents_to_micros(int(dispute.get("amount") or 0))
     idempotency_key = f"dispute:{dispute.get('id')}"
     with transaction.atomic(), unscoped():
-        wallet = ledger.accounts_lock([source.account_id])[source.account_id]
+        # Every account the clawback may take from, locked with the wallet in one statement
+        # (the ledger's lock order): the earners of the uses the whole amount could have paid.
+        wallet_row = Account.objects.get(pk=source.account_id)
+        earners = _clawbacks(wallet=wallet_row, since=source.created_at, spent=amount)
+        locked = ledger.accounts_lock([source.account_id, *(a.pk for a, _amount in earners)])
+        wallet = locked[source.account_id]
         if Transaction.objects.filter(idempotency_key=idempotency_key).exists():
             return  # booked already (under the wallet's lock: no concurrent delivery races)
         debit = min(amount, max(wallet.balance - (wallet.floor or 0), 0))

@@ -123,13 +123,12 @@ def member_spent_this_month(*, tenant: Tenant, user: Any, payer: Account) -> int
 
 
 def _cap_check(
-    *, plan: policy.Plan, tenant: Tenant, user: Any, payer: Account, estimate: int
+    *, cap: MemberCap | None, tenant: Tenant, user: Any, payer: Account, estimate: int
 ) -> None:
-    cap = plan.cap
+    """``cap`` is locked by the caller (before the payer's account)."""
     if cap is None:
         return
     with unscoped():
-        cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=cap.pk)
         held_by_user = (
             Hold.objects.filter(account=payer, user=user, released_at__isnull=True).aggregate(
                 total=Sum("amount")
@@ -192,6 +191,10 @@ def turn_reserve(
     plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
     estimate = estimate_price(plan=plan, model=model, input_tokens=input_tokens, byok=byok)
     with transaction.atomic():
+        cap = None
+        if plan.cap is not None:  # the lock order: the member's cap, then the account
+            with unscoped():
+                cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=plan.cap.pk)
         payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
         if payer.is_frozen:
             raise PaymentRequired(
@@ -213,7 +216,7 @@ def turn_reserve(
                     "available_usd": usd(max(payer.available, 0)),
                 },
             )
-        _cap_check(plan=plan, tenant=tenant, user=user, payer=payer, estimate=estimate)
+        _cap_check(cap=cap, tenant=tenant, user=user, payer=payer, estimate=estimate)
         hold = ledger.hold_place(account=payer, amount=estimate, reference=reference, user=user)
     return Reservation(payer.pk, plan.payer_kind, hold.pk, estimate, plan)
 
@@ -238,6 +241,17 @@ class Use:
     reasoning_tokens: int
     key_source: str
     idempotency_key: str
+
+
+def _accounts_paid(plan: policy.Plan) -> list[Account]:
+    """The cached accounts a use under ``plan`` may credit or debit (system accounts are
+    never locked)."""
+    accounts = [plan.payer]
+    if plan.creator is not None:
+        accounts.append(ledger.creator_earnings(plan.creator))
+    if plan.curator is not None:
+        accounts.append(ledger.curator_commission(plan.curator))
+    return accounts
 
 
 def _book(
@@ -361,20 +375,31 @@ def uses_settle(
     assert transaction.get_connection().in_atomic_block
     if plan is None:
         plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
-    payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
-    own_hold = 0
-    hold = None
-    if hold_id is not None:
-        hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
-        own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
+    planned = [
+        (
+            use,
+            plan
+            if use.kind == UsageRecord.Kind.ANSWER
+            else policy.plan_for(
+                tenant=tenant, user=user, prompt=None, model=use.model, evaluator=True
+            ),
+        )
+        for use in uses
+    ]
+    # Every account this settlement changes, locked at once (ledger's lock order).
+    to_lock = {plan.payer.pk}
+    for _use, use_plan in planned:
+        to_lock.update(account.pk for account in _accounts_paid(use_plan))
+    hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first() if hold_id else None
+    if hold is not None:
+        to_lock.add(hold.account_id)
+    payer = ledger.accounts_lock(to_lock)[plan.payer.pk]
+    if hold is not None:  # under the lock: the sweeper may have released it meanwhile
+        hold = Hold.objects.filter(pk=hold.pk, released_at__isnull=True).first()
+    own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
     payable = _payable(payer, own_hold=own_hold)
     records = []
-    for use in uses:
-        use_plan = plan
-        if use.kind != UsageRecord.Kind.ANSWER:
-            use_plan = policy.plan_for(
-                tenant=tenant, user=user, prompt=None, model=use.model, evaluator=True
-            )
+    for use, use_plan in planned:
         record = usage_charge(
             tenant=tenant,
             user=user,
@@ -388,7 +413,7 @@ def uses_settle(
         payable = max(payable - record.charged, 0)
         records.append(record)
     if hold is not None:
-        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=hold.account_id == payer.pk)
+        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=True)
     if any(r.charged for r in records) and plan.payer_kind == "tenant":
         _maybe_auto_refill(tenant=tenant, policy_row=plan.policy)
     return Settlement(records=records, cost=sum(r.total for r in records), payer_id=payer.pk)
