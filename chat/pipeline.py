@@ -88,6 +88,10 @@ class Turn:
     regenerate: Message | None = None  # answer this user message again
     edit_of: Message | None = None  # this text replaces that user message
     client_ip: str = ""
+    # An API request (REST, the OpenAI-compatible API): if the turn is refused, what it
+    # wrote is removed (the browser keeps a refused message, marked not sent, to resend).
+    discard_if_refused: bool = False
+    conversation_opened: bool = False  # this request opened the conversation
 
     # resolved by AccessGate
     prompt: Prompt | None = None

@@ -150,7 +150,9 @@ async def _run(turn: Turn) -> TurnOutcome:
             category=blocked.category,
         )
     except TurnRefused as refused:
-        if turn.assistant_message is not None:
+        if turn.discard_if_refused:
+            await db(services.turn_discard)(turn=turn)
+        elif turn.assistant_message is not None:
             await db(services.turn_mark_refused)(
                 turn=turn, code=refused.code, message=refused.message
             )
