@@ -33,7 +33,7 @@ from billing.models import (
     Transaction,
     UsageRecord,
 )
-from billing.pricing import Split, collect, split
+from billing.pricing import Split, collect, split, split_per_use
 from chat import services as chat_services
 from chat.models import Conversation
 from spark.common.exceptions import ApplicationError
@@ -234,13 +234,14 @@ class Use:
 
     kind: str
     detail: str
-    model: LLMModel
+    model: LLMModel | None  # None: a tool priced per use with no model (web search)
     input_tokens: int
     output_tokens: int
     cached_tokens: int
     reasoning_tokens: int
     key_source: str
     idempotency_key: str
+    listed_price: int | None = None  # a tool use's catalogue price (µ$), instead of tokens
 
 
 def _accounts_paid(plan: policy.Plan) -> list[Account]:
@@ -300,14 +301,17 @@ def usage_charge(
         existing = UsageRecord.objects.filter(idempotency_key=use.idempotency_key).first()
     if existing is not None:
         return existing
-    price = split(
-        plan.prices if use.model is None else policy.prices_of(use.model),
-        plan.rates,
-        input_tokens=use.input_tokens,
-        output_tokens=use.output_tokens,
-        cached_tokens=use.cached_tokens,
-        byok=use.key_source == "user",
-    )
+    if use.listed_price is not None:
+        price = split_per_use(use.listed_price, plan.rates, byok=use.key_source == "user")
+    else:
+        price = split(
+            plan.prices if use.model is None else policy.prices_of(use.model),
+            plan.rates,
+            input_tokens=use.input_tokens,
+            output_tokens=use.output_tokens,
+            cached_tokens=use.cached_tokens,
+            byok=use.key_source == "user",
+        )
     booked, shortfall = collect(price, payable=payable)
     reference = f"message:{message_id}" if message_id else f"conversation:{conversation_id}"
     txn = _book(
@@ -328,7 +332,7 @@ def usage_charge(
             message_id=message_id,
             prompt=prompt,
             model=use.model,
-            model_slug=use.model.slug,
+            model_slug=use.model.slug if use.model is not None else use.detail[:120],
             key_source=use.key_source,
             input_tokens=use.input_tokens,
             output_tokens=use.output_tokens,
@@ -424,7 +428,7 @@ def use_as_json(use: Use) -> dict[str, Any]:
     return {
         "kind": use.kind,
         "detail": use.detail,
-        "model": use.model.slug,
+        "model": use.model.slug if use.model is not None else "",
         "input_tokens": use.input_tokens,
         "output_tokens": use.output_tokens,
         "cached_tokens": use.cached_tokens,
@@ -487,9 +491,9 @@ def pending_settlement_settle(*, pending_id: int) -> bool:
         slugs = {use["model"] for use in row.uses}
         models = {m.slug: m for m in LLMModel.objects.filter(slug__in=slugs)}
         uses = [
-            Use(**{**use, "model": models[use["model"]]})
+            Use(**{**use, "model": models[use["model"]] if use["model"] else None})
             for use in row.uses
-            if use["model"] in models
+            if not use["model"] or use["model"] in models
         ]
         with tenant_scope(row.tenant):
             settlement = uses_settle(

@@ -18,7 +18,7 @@ from chat import services as chat_services
 from chat.models import Message
 from chat.pipeline import CallNext, Turn, TurnRefused
 from spark.common.asyncdb import db
-from spark.llm.models import LLMModel
+from spark.llm.models import LLMModel, ToolPrice
 from spark.llm.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
 
 STATE = "billing"
@@ -111,10 +111,38 @@ def _uses(turn: Turn, *, answer: bool = True) -> list[services.Use]:
                 idempotency_key=f"answer:{turn.assistant_id}",
             )
         )
-    slugs = {extra.model_slug for extra in turn.extra_usage}
+    slugs = {extra.model_slug for extra in turn.extra_usage if extra.model_slug}
     models = {m.slug: m for m in LLMModel.objects.filter(slug__in=slugs)} if slugs else {}
+    tool_prices = _tool_prices(turn)
     for index, extra in enumerate(turn.extra_usage):
         extra_model = models.get(extra.model_slug)
+        if extra.tool:
+            listed = tool_prices.get((extra.tool, extra.variant))
+            if listed is None:
+                logger.warning(
+                    "billing: no catalogue price for tool %s (%s); message %s not charged for it",
+                    extra.tool,
+                    extra.variant,
+                    turn.assistant_id,
+                )
+                continue
+            uses.append(
+                services.Use(
+                    kind=services._usage_kind(extra.kind),
+                    detail=f"{extra.tool}:{extra.variant}" if extra.variant else extra.tool,
+                    model=extra_model,
+                    input_tokens=0,
+                    output_tokens=0,
+                    cached_tokens=0,
+                    reasoning_tokens=0,
+                    key_source=extra.key_source,
+                    idempotency_key=(
+                        extra.reference if extra.reference else f"extra:{turn.assistant_id}:{index}"
+                    ),
+                    listed_price=listed,
+                )
+            )
+            continue
         if extra_model is None:
             continue
         uses.append(
@@ -135,6 +163,14 @@ def _uses(turn: Turn, *, answer: bool = True) -> list[services.Use]:
             )
         )
     return uses
+
+
+def _tool_prices(turn: Turn) -> dict[tuple[str, str], int]:
+    wanted = {(extra.tool, extra.variant) for extra in turn.extra_usage if extra.tool}
+    if not wanted:
+        return {}
+    rows = ToolPrice.objects.filter(tool__in={tool for tool, _variant in wanted})
+    return {(row.tool, row.variant): row.price for row in rows}
 
 
 def settle_turn(turn: Turn) -> None:

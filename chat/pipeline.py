@@ -71,6 +71,10 @@ class ExtraUsage:
     usage: Usage
     key_source: str = "platform"
     reference: str = ""  # what caused it (an event id), for idempotency
+    # A tool use priced per use in the catalogue (``spark.llm.models.ToolPrice``), not by
+    # tokens: the tool and its variant ("generate_image", "1024x1024/medium").
+    tool: str = ""
+    variant: str = ""
 
 
 @dataclass
