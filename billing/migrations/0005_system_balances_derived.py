@@ -20,6 +20,6 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0003_pending_settlements")]
+    dependencies = [("billing", "0004_pending_settlements")]
 
     operations = [migrations.RunPython(forward, backward)]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0005_user_shows_mature_content"),
-        ("billing", "0002_ledger_guards"),
+        ("billing", "0003_member_cap_no_limit"),
         ("chat", "0004_message_content_search_index"),
         ("llm", "0003_user_provider_key"),
         ("marketplace", "0002_seed_categories"),
