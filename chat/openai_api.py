@@ -241,6 +241,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         text=parsed.text,
         client_id=uuid.uuid4().hex,
         client_ip=client_ip(request),
+        discard_if_refused=True,
+        conversation_opened=not continued,
     )
     response = await _answer(turn, parsed)
     response[CONVERSATION_HEADER] = str(conversation.uuid)

@@ -71,6 +71,10 @@ class ExtraUsage:
     usage: Usage
     key_source: str = "platform"
     reference: str = ""  # what caused it (an event id), for idempotency
+    # A tool use priced per use in the catalogue (``spark.llm.models.ToolPrice``), not by
+    # tokens: the tool and its variant ("generate_image", "1024x1024/medium").
+    tool: str = ""
+    variant: str = ""
 
 
 @dataclass
@@ -88,6 +92,10 @@ class Turn:
     regenerate: Message | None = None  # answer this user message again
     edit_of: Message | None = None  # this text replaces that user message
     client_ip: str = ""
+    # An API request (REST, the OpenAI-compatible API): if the turn is refused, what it
+    # wrote is removed (the browser keeps a refused message, marked not sent, to resend).
+    discard_if_refused: bool = False
+    conversation_opened: bool = False  # this request opened the conversation
 
     # resolved by AccessGate
     prompt: Prompt | None = None

@@ -388,16 +388,23 @@ def turn_admit(*, turn: Turn) -> None:
             _("An answer is still being written. Wait for it or stop it first."), "busy", 409
         )
     now = timezone.now()
+    admitted: dict[str, Any] = turn.state.setdefault("chat", {})
     if turn.regenerate is not None:
         user_message = turn.regenerate
-        Message.objects.filter(
+        later = Message.objects.filter(
             conversation=conversation, created_at__gt=user_message.created_at, superseded=False
-        ).exclude(pk=user_message.pk).update(superseded=True)
+        ).exclude(pk=user_message.pk)
+        admitted["superseded"] = list(later.values_list("pk", flat=True))
+        later.update(superseded=True)
     else:
         if turn.edit_of is not None:
-            Message.objects.filter(
-                conversation=conversation, created_at__gte=turn.edit_of.created_at
-            ).update(superseded=True)
+            replaced = Message.objects.filter(
+                conversation=conversation,
+                created_at__gte=turn.edit_of.created_at,
+                superseded=False,
+            )
+            admitted["superseded"] = list(replaced.values_list("pk", flat=True))
+            replaced.update(superseded=True)
         try:
             with transaction.atomic():  # a savepoint: the constraint may refuse the row
                 user_message = Message.objects.create(
@@ -409,7 +416,7 @@ def turn_admit(*, turn: Turn) -> None:
                     attachments=turn.attachments,
                 )
         except IntegrityError:  # chat_message_client_id_once
-            raise _refuse(_("This message was already sent."), "duplicate_message", 409) from None
+            user_message = _resend_of_refused(conversation=conversation, turn=turn)
     model = turn.model
     assert model is not None
     label = (
@@ -430,7 +437,49 @@ def turn_admit(*, turn: Turn) -> None:
     if not conversation.title:
         updates["title"] = _title_from(user_message.content)
         turn.conversation.title = updates["title"]
+        admitted["titled"] = True
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
+    """The same client id again: a resend of a message that was refused (every reply to it
+    failed before a word was written: no funds, a rate limit...) answers that message
+    instead of adding a copy; anything else is a duplicate."""
+    earlier = Message.objects.filter(
+        conversation=conversation, role=Message.Role.USER, client_id=turn.client_id
+    ).first()
+    replies = (
+        Message.objects.filter(reply_to=earlier, superseded=False) if earlier is not None else None
+    )
+    not_sent = (
+        earlier is not None
+        and replies is not None
+        and replies.exists()
+        and not replies.exclude(status=Message.Status.FAILED, content="").exists()
+    )
+    if not not_sent or earlier is None or replies is None:
+        raise _refuse(_("This message was already sent."), "duplicate_message", 409)
+    replies.update(superseded=True)
+    return earlier
+
+
+def turn_discard(*, turn: Turn) -> None:
+    """A refused API request writes nothing: remove what admitting it wrote (its messages,
+    the title it gave, the supersessions it made), and the conversation if it opened it."""
+    admitted: dict[str, Any] = turn.state.get("chat") or {}
+    with transaction.atomic():
+        if turn.conversation_opened:
+            Conversation.objects.filter(pk=turn.conversation.pk).delete()
+            return
+        created = [turn.assistant_message]
+        if turn.regenerate is None:
+            created.append(turn.user_message)
+        Message.objects.filter(pk__in=[m.pk for m in created if m is not None]).delete()
+        if admitted.get("superseded"):
+            Message.objects.filter(pk__in=admitted["superseded"]).update(superseded=False)
+        if admitted.get("titled"):
+            Conversation.objects.filter(pk=turn.conversation.pk).update(title="")
+            turn.conversation.title = ""
 
 
 def _title_from(text: str) -> str:
@@ -458,6 +507,14 @@ def turn_write_completion(*, turn: Turn) -> None:
         updated_at=timezone.now(),
     )
     turn.completion_written = True
+
+
+def message_cost_set(*, message_id: int, cost_micros: int) -> None:
+    """The answer's cost once billing has charged it (a settlement written after the fact)."""
+    with unscoped():
+        Message.objects.filter(pk=message_id).update(
+            cost_micros=cost_micros, updated_at=timezone.now()
+        )
 
 
 def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:

@@ -296,7 +296,7 @@ class Generate:
             except (ValueError, TypeError):
                 content, display, is_error = "The tool arguments were not valid JSON.", {}, True
             except Exception:
-                logger.exception("tool %s failed", call.name)
+                logger.exception("tool %s failed for message %s", call.name, turn.assistant_id)
                 content, display, is_error = (
                     "The tool failed.",
                     {"error": _("The tool failed.")},

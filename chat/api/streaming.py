@@ -296,6 +296,7 @@ class MessageListView(AsyncAPIView):
             client_id=data["client_id"],
             edit_of=edit_of,
             client_ip=client_ip(request),
+            discard_if_refused=True,
         )
         return await run_and_answer(turn, stream=data["stream"])
 
@@ -338,6 +339,7 @@ class RegenerateView(AsyncAPIView):
             client_id=data.get("client_id", ""),
             regenerate=target,
             client_ip=client_ip(request),
+            discard_if_refused=True,
         )
         return await run_and_answer(turn, stream=data["stream"])
 

@@ -186,6 +186,7 @@ class LLMGateway:
         provider: str = "openai",
         keys: KeyContext | None = None,
         size: str | None = None,
+        quality: str | None = None,
         timeout: float = 120.0,
     ) -> GeneratedImage:
         """An image for ``prompt`` (bytes, or a URL where the provider keeps it)."""
@@ -201,6 +202,7 @@ class LLMGateway:
                 prompt=prompt,
                 credentials=credentials,
                 size=size,
+                quality=quality,
                 timeout=timeout,
             ),
         )
