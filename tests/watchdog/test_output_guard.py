@@ -357,6 +357,9 @@ async def test_over_rest_the_leak_is_answered_409_with_the_refusal(
     listed = await (await session(user)).get(f"/api/v1/conversations/{conversation.uuid}/messages/")
     assert canary_for(sold_prompt.uuid) not in listed.content.decode()
     assert longest_run(listed.content.decode()) <= 8
+    # The prompt's creator (here also the user) sees the stop on the prompt's watchdog page.
+    creator_page = await (await session(user)).get(f"/creator/prompts/{sold_prompt.uuid}/watchdog/")
+    assert "Answers stopped so far: 1" in creator_page.content.decode()
 
 
 def _openai_client(user: User) -> openai.OpenAI:
