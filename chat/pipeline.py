@@ -4,7 +4,10 @@ Stages are listed in ``SPARK_PIPELINE`` (like middleware). Each is a class whose
 instances are ``async def __call__(self, turn, call_next)``; a stage may change the turn,
 refuse it (raise ``TurnRefused``/``TurnBlocked``), or call ``await call_next(turn)`` to
 go on. Chat ships AccessGate, BuildContext and Generate; billing and the watchdog plug
-their stages in through the setting, without changes to chat.
+their stages in through the setting, without changes to chat. A stage that must read the
+answer as it streams appends an ``OutputFilter`` to ``turn.output_filters``: Generate
+publishes only what the filters release, and stops the answer when one raises
+``OutputBlocked`` (docs/pipeline.md).
 """
 
 from __future__ import annotations

@@ -261,7 +261,6 @@ class Generate:
         filtered = bool(turn.output_filters)
 
         async def consume() -> None:
-            nonlocal usage
             stream = get_gateway().stream(request, keys=turn.key_context)
             # Closed however consumption ends: a filter that stops the answer closes the
             # provider's stream at once.

@@ -236,8 +236,8 @@ class OutputGuard:
         guard = LeakGuard(
             protect(system, canary),
             reason=refusal(turn),
-            run_words=settings.SPARK_WATCHDOG_OUTPUT_RUN_WORDS,
-            window=settings.SPARK_WATCHDOG_OUTPUT_WINDOW,
+            run_words=max(3, settings.SPARK_WATCHDOG_OUTPUT_RUN_WORDS),
+            window=max(1, settings.SPARK_WATCHDOG_OUTPUT_WINDOW),
             overlap=settings.SPARK_WATCHDOG_OUTPUT_OVERLAP,
         )
         turn.output_filters.append(guard)
