@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from chat import services
 from chat.events import TurnEvents
 from chat.models import Message
-from chat.pipeline import Turn, TurnBlocked, TurnRefused, run_stages
+from chat.pipeline import OutputBlocked, Turn, TurnBlocked, TurnRefused, run_stages
 from spark.common.asyncdb import db
 from spark.tenancy.context import tenant_scope
 
@@ -123,11 +123,37 @@ async def run_turn(turn: Turn) -> TurnOutcome:
             await events.close()
 
 
+def _output_blocked_event(turn: Turn, blocked: OutputBlocked) -> dict[str, Any]:
+    """The answer was stopped while it streamed: clients replace what they showed of it
+    with ``reason`` (the stored answer is that refusal too)."""
+    return {
+        "type": "message.blocked",
+        "message_id": turn.assistant_id,
+        "stage": "output",
+        "category": blocked.category,
+        "reason": blocked.reason,
+        "usage": {
+            "input_tokens": turn.usage.input_tokens,
+            "output_tokens": turn.usage.output_tokens,
+        },
+        "cost_usd": cost_usd(turn.cost_micros),
+    }
+
+
 async def _run(turn: Turn) -> TurnOutcome:
     try:
         await run_stages(turn)
         if not turn.completion_written:
             await db(services.turn_write_completion)(turn=turn)
+        if turn.blocked is not None:
+            turn.emit(_output_blocked_event(turn, turn.blocked))
+            return TurnOutcome(
+                status=Message.Status.BLOCKED,
+                http_status=409,
+                code="message_blocked",
+                message=turn.blocked.reason,
+                category=turn.blocked.category,
+            )
         turn.emit(_done_event(turn))
         return TurnOutcome(status=turn.status)
     except TurnBlocked as blocked:
@@ -138,6 +164,7 @@ async def _run(turn: Turn) -> TurnOutcome:
             {
                 "type": "message.blocked",
                 "message_id": turn.assistant_id or None,
+                "stage": "pre",
                 "category": blocked.category,
                 "reason": blocked.reason,
             }

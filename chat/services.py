@@ -493,6 +493,9 @@ def turn_write_completion(*, turn: Turn) -> None:
     if message is None or turn.completion_written:
         return
     last_seq = turn.events.last_seq(turn.assistant_id) if turn.events is not None else 0
+    if turn.status == Message.Status.BLOCKED and turn.user_message is not None:
+        # A blocked answer's question leaves the history the model sees, as the answer does.
+        Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
     Message.objects.filter(pk=message.pk).update(
         content=turn.text_out,
         status=turn.status,
@@ -523,8 +526,6 @@ def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
 
 
 def turn_mark_blocked(*, turn: Turn, reason: str, category: str) -> None:
-    if turn.user_message is not None:
-        Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
     turn.status, turn.text_out, turn.error_code = Message.Status.BLOCKED, reason, category
     turn_write_completion(turn=turn)
 

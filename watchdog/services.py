@@ -34,11 +34,14 @@ from watchdog.evaluator import (
 )
 from watchdog.models import (
     Action,
+    EventType,
     FailureMode,
     Level,
     Mode,
+    Severity,
     Stage,
     Supervision,
+    Verdict,
     WatchdogEvent,
     WatchdogPolicy,
 )
@@ -481,6 +484,25 @@ def pre_record(*, turn: Turn, evaluation: Evaluation | None, **decision: Any) ->
     if event.action in (Action.BLOCKED, Action.LOCKED, Action.FAILED_CLOSED):
         _record_usage(conversation=turn.conversation, event=event)
     return event
+
+
+def output_record(*, turn: Turn, rule: str, rationale: str) -> WatchdogEvent:
+    """Store the output guard's stop (stage ``output``): the answer was reproducing the
+    prompt's system prompt and was replaced by a refusal. Its tokens are charged by
+    billing's Settle like any answer's; there is no evaluator call to record."""
+    assert turn.assistant_message is not None
+    return event_record(
+        conversation=turn.conversation,
+        message_id=turn.assistant_message.pk,
+        stage=Stage.OUTPUT,
+        verdict=Verdict.BLOCK,
+        event_type=EventType.SYSTEM_INFO_EXTRACTION,
+        severity=Severity.ALERT,
+        confidence=1.0,
+        rationale=rationale,
+        action=Action.BLOCKED,
+        rule=rule,
+    )
 
 
 def role_for(prompt: Prompt, *, objectives: tuple[str, ...], steering: str) -> Role:

@@ -9,6 +9,7 @@ SPARK_PIPELINE = [
     "billing.stages.BudgetGate",
     "watchdog.stages.PreWatchdog",
     "chat.stages.BuildContext",
+    "watchdog.stages.OutputGuard",
     "chat.stages.Generate",
     "billing.stages.Settle",
     "watchdog.stages.SchedulePost",
