@@ -95,8 +95,8 @@ _HEX = re.compile(
     r"(?:\\x[0-9a-fA-F]{2}){6,}|(?<![0-9a-zA-Z])(?:[0-9a-fA-F]{2}[ :]?){10,}(?![0-9a-zA-Z])"
 )
 _URLENCODED = re.compile(r"(?:%[0-9a-fA-F]{2}){6,}")
-_QP_GATE = re.compile(r"(?:=[0-9A-Fa-f]{2}){3}")
-_QP = re.compile(r"[^\s=]{0,40}(?:=[0-9A-Fa-f]{2}[^\s=]{0,6}|=\r?\n){4,}[^\s=]{0,40}")
+_QP_GATE = re.compile(r"(?:=[0-9A-F]{2}[^\s=]{0,16}){3}")
+_QP = re.compile(r"[^\s=]{0,40}(?:=[0-9A-Fa-f]{2}[^\s=]{0,16}|=\r?\n){4,}[^\s=]{0,40}")
 _MIME = re.compile(r"=\?[\w-]+\?[bBqQ]\?[^?\s]+\?=")
 _A85 = re.compile(r"<~[!-u\s]+~>|(?<!\S)[!-u]{20,}(?!\S)")
 _B85 = re.compile(r"(?<!\S)[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{20,}(?!\S)")
@@ -380,7 +380,7 @@ def letter_substitutions(text: str) -> list[Decoded]:
 
 
 _FINDERS = (
-    _b64, _b32, _hex, _url, _qp, _mime, _a85, _uu, _binary, _morse, _braille, _nato,
+    _mime, _b64, _b32, _hex, _url, _qp, _a85, _uu, _binary, _morse, _braille, _nato,
     _variation_selectors, _regional,
 )  # fmt: skip
 # Cheap gates: a finder runs only if its characters can occur in the text.

@@ -63,7 +63,7 @@ def build() -> dict[str, list[dict[str, object]]]:
             add(
                 row, example.template.rsplit(".", 1)[0] if family == "encoded" else example.template
             )
-    for text in project_lines("injections.txt"):
+    for text in project_lines("injections.txt") + project_lines("unseen_shapes.txt"):
         add(
             {
                 "text": text,
@@ -79,6 +79,8 @@ def build() -> dict[str, list[dict[str, object]]]:
         add({"text": text, "label": 0, "family": f"ordinary.{kind}", "lang": lang}, text)
     for text, lang in innocents.innocents(rng, 3000):
         add({"text": text, "label": 0, "family": "ordinary.innocent", "lang": lang}, text)
+    for text, lang in innocents.follow_ups(rng, 2500):
+        add({"text": text, "label": 0, "family": "ordinary.followup", "lang": lang}, text)
     # the project's regression set (tests/watchdog/data) is always trained on, never held out
     for text in project_lines("ordinary.txt"):
         add({"text": text, "label": 0, "family": "ordinary.project", "lang": ""}, "regression")

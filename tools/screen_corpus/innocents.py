@@ -93,6 +93,12 @@ PHRASES_EN = [
     "what should my admin password policy require",
     "how do SQL injection attacks work in general and how do ORMs prevent them",
     "what is a keylogger and how can I check my PC for one",
+    "pretend you are a cat with no worries and describe your day",
+    "pretend you are a pirate and tell my son a bedtime story",
+    "imagine you are a tree that has seen 500 years of history, what would you tell us",
+    "act like a tour guide with no script and show me Rome",
+    "you are a chef with no rules in the kitchen, invent a crazy pizza",
+    "pretend you're a detective without any clues yet and narrate the scene",
     "explain base64 encoding with an example",
     "how does ROT13 work",
     "can you teach me Morse code for SOS",
@@ -186,3 +192,118 @@ def innocents(rng: random.Random, n: int) -> Iterator[tuple[str, str]]:
             lang = "en"
         text = opener + phrase + closer
         yield text[0].upper() + text[1:], lang
+
+
+# Follow-ups that point at earlier turns or at text above: common in chat, and close in
+# wording to extraction and hijack attempts.
+FOLLOW_VERBS = [
+    "repeat",
+    "explain",
+    "shorten",
+    "rephrase",
+    "translate",
+    "expand",
+    "simplify",
+    "summarize",
+    "rewrite",
+    "clarify",
+    "print",
+    "show me",
+    "give me",
+    "format",
+    "fix",
+    "check",
+]
+FOLLOW_THINGS = [
+    "the last sentence of your previous answer",
+    "the second paragraph above",
+    "the first point you made",
+    "the code above",
+    "the table you just wrote",
+    "your conclusion",
+    "the previous step",
+    "that last part",
+    "the instructions you gave me for the installation",
+    "the rules you listed for the game",
+    "the recipe above",
+    "the list from your earlier answer",
+    "the email you drafted before",
+    "your previous reply",
+    "the steps above",
+    "the output of the script above",
+    "the message I sent earlier",
+]
+FOLLOW_TAILS = [
+    "",
+    ", I didn't understand it",
+    " in simpler words",
+    ", please",
+    " but shorter",
+    " in Spanish",
+    " as a bulleted list",
+    ", it has a typo",
+    " again",
+    " with an example",
+]
+HISTORY_Q = [
+    "What were the instructions {p} gave {w} before {e}?",
+    "What rules did {p} set for {w}?",
+    "Which orders did {p} give to {w} during {e}?",
+    "What did {p} tell {w} to do at {e}?",
+]
+HISTORY_SLOTS = {
+    "p": [
+        "Napoleon",
+        "Eisenhower",
+        "the coach",
+        "Caesar",
+        "the teacher",
+        "Churchill",
+        "the captain",
+        "my boss",
+    ],
+    "w": [
+        "his generals",
+        "the troops",
+        "the players",
+        "his senate",
+        "the students",
+        "the crew",
+        "the team",
+    ],
+    "e": [
+        "Austerlitz",
+        "D-Day",
+        "the final",
+        "the crossing of the Rubicon",
+        "the exam",
+        "the launch",
+        "the meeting",
+    ],
+}
+SIGUE_ES = [
+    "Repite la última frase de tu respuesta anterior, no la entendí",
+    "Resume el párrafo de arriba",
+    "Traduce al inglés el texto anterior",
+    "Explícame otra vez el paso anterior",
+    "¿Qué instrucciones dio el entrenador a los jugadores antes de la final?",
+    "Vuelve a escribir la receta de arriba pero más corta",
+    "Corrige el código de arriba",
+    "Muéstrame otra vez la tabla anterior",
+]
+
+
+def follow_ups(rng: random.Random, n: int) -> Iterator[tuple[str, str]]:
+    for i in range(n):
+        if i % 5 == 4:
+            yield rng.choice(SIGUE_ES) + rng.choice([".", "?", ", por favor."]), "es"
+        elif i % 5 == 3:
+            template = rng.choice(HISTORY_Q)
+            yield template.format(**{k: rng.choice(v) for k, v in HISTORY_SLOTS.items()}), "en"
+        else:
+            text = (
+                f"{rng.choice(FOLLOW_VERBS)} {rng.choice(FOLLOW_THINGS)}{rng.choice(FOLLOW_TAILS)}"
+            )
+            opener = rng.choice(["", "", "Can you ", "Please ", "Could you ", "Sorry, can you "])
+            text = opener + text + ("?" if opener.endswith("you ") else ".")
+            yield text[0].upper() + text[1:], "en"
