@@ -137,8 +137,15 @@ def _b32(text: str) -> list[Decoded]:
     return found
 
 
+_HEX_GATE = re.compile(
+    r"[0-9a-fA-F]{20}|(?:[0-9a-fA-F]{2}[ :]){9}[0-9a-fA-F]{2}|\\x[0-9a-fA-F]{2}\\x"
+)
+
+
 def _hex(text: str) -> list[Decoded]:
-    found = []
+    found: list[Decoded] = []
+    if _HEX_GATE.search(text) is None:
+        return found
     for match in _HEX.finditer(text):
         digits = re.sub(r"\\x|[ :]", "", match.group(0))
         if len(digits) % 2:

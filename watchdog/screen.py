@@ -40,7 +40,7 @@ MAX_ATTEMPTS = 64  # candidate blobs tried per message (long code pastes have ma
 # far less than WINDOW characters), and the leetspeak variant is skipped (code is full of
 # digits inside words).
 LONG_TEXT = 2000
-WINDOW = 600
+WINDOW = 320
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +116,10 @@ _INVISIBLE = [
     *range(0xE0100, 0xE01F0),
 ]
 _DELETE_INVISIBLE = dict.fromkeys(_INVISIBLE)
+_INVISIBLE_CHARS = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u3164\ufeff\uffa0\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\U000e0100-\U000e01ef]+"
+)
 
 # Cyrillic and Greek letters that look like Latin ones (after lower-casing).
 _HOMOGLYPHS = str.maketrans(
@@ -133,6 +137,7 @@ _HOMOGLYPHS = str.maketrans(
         "ϐ": "b", "ϵ": "e", "ϱ": "p", "ϰ": "k", "ω": "w", "ѡ": "w", "ԧ": "h", "ꮪ": "s",
     }
 )  # fmt: skip
+_HOMOGLYPH_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _HOMOGLYPHS) + "]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "|": "l"})  # fmt: skip
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]")
@@ -173,9 +178,16 @@ def normalize(text: str) -> str:
         return text.lower()
     if "\u202e" in text:  # right-to-left override: the reader sees the span reversed
         text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
-    text = _TAGS.sub(_decode_tags, text)
-    text = unicodedata.normalize("NFKC", text).translate(_DELETE_INVISIBLE)
-    text = text.lower().translate(_HOMOGLYPHS)
+    if max(text) >= "\U000e0000":
+        text = _TAGS.sub(_decode_tags, text)
+    text = unicodedata.normalize("NFKC", text).lower()
+    if text.isascii():
+        return text
+    # str.translate with a dict costs a lookup per character: only when one can apply
+    if _INVISIBLE_CHARS.search(text) is not None:
+        text = _INVISIBLE_CHARS.sub("", text)
+    if _HOMOGLYPH_CHARS.search(text) is not None:
+        text = text.translate(_HOMOGLYPHS)
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return text
