@@ -423,8 +423,8 @@ def main() -> None:
         serve_fake(options.serve_fake)
         return
     if options.screen_only:
-        report = bench_screen(2 if options.quick else 20)
-        for name, stats in report.items():
+        screen_report = bench_screen(2 if options.quick else 20)
+        for name, stats in screen_report.items():
             print(f"{name:30} {ms(stats['p50'])} {ms(stats['p99'])} {ms(stats['max'])}")
         return
     started = time.perf_counter()
