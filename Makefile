@@ -12,7 +12,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 export LITELLM_OFFLINE_MODE := true
 export HF_HUB_OFFLINE := 1
 
-.PHONY: help install assets run serve migrate seed test test-browser test-fast lint typecheck contracts fmt messages static clean fuzz audit bench
+.PHONY: help install assets run serve migrate seed test test-browser test-fast lint typecheck contracts fmt messages static clean fuzz audit bench train-screen
 
 help:
 	@echo "make run     install, migrate, seed the demo and serve http://$(HOST):$(PORT)"
@@ -21,6 +21,7 @@ help:
 	@echo "make fuzz    schemathesis against /api/schema/ with a large budget"
 	@echo "make audit   known vulnerabilities in the locked dependencies (pip-audit)"
 	@echo "make bench   benchmarks (bench/)"
+	@echo "make train-screen  regenerate the screen's corpus and retrain its classifier"
 	@echo "make assets  bundle the front-end code (npm + esbuild) into static/build/"
 
 $(UV):
@@ -89,6 +90,13 @@ audit: install
 
 bench: install
 	DJANGO_SETTINGS_MODULE=spark.settings.test $(PY) -m bench.security_filter
+
+# The local screen's corpus (watchdog/screen_corpus, written by tools/screen_corpus) and its
+# classifier (watchdog/screen_model.json.gz, trained by tools/train_screen.py): seeded, so the
+# same environment gives the same files; both are committed.
+train-screen: install
+	$(PY) -m tools.screen_corpus
+	$(PY) -m tools.train_screen
 
 test-fast: install
 	$(VENV)/bin/pytest -x -q
