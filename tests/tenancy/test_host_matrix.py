@@ -242,6 +242,8 @@ GET    /api/schema/                                               200 200 200 20
 GET    /api/docs/                                                 200 200 200 200 200 200 401
 POST   /v1/chat/completions                                       401 200 401 200 401 401 401 turn
 GET    /v1/models                                                 401 200 401 200 401 401 401
+GET    /api/v1/no-such-route/                                     404 404 404 404 404 404 401
+GET    /v1/no-such-route                                          404 404 404 404 404 404 401
 """
 
 # The bodies sent with the operations that take one (JSON to the API, a form to pages).
@@ -546,7 +548,7 @@ def _sample(path: str) -> str:
 
 
 def test_every_route_of_the_url_resolver_has_a_row() -> None:
-    covered = {_route_of(_sample(op.path)) for op in TABLE}
+    covered = {_route_of(_sample(op.path)).replace("^", "") for op in TABLE}  # re_path routes
     missing = []
     seen: set[str] = set()
     for route, pattern in _routes(get_resolver()):
