@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -98,7 +98,7 @@ def magic_link_login(request: HttpRequest) -> HttpResponse:
         request,
         user,
         email_verification="none",
-        redirect_url=next_url or settings.LOGIN_REDIRECT_URL,
+        redirect_url=next_url or resolve_url(settings.LOGIN_REDIRECT_URL),
     )
 
 
