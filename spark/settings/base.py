@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spark.common.context_processors.site",
+                "spark.common.context_processors.navigation",
             ],
         },
     },
@@ -129,6 +130,14 @@ SPARK_DEMO_SEED_ALLOWED = True
 SPARK_DEMO_SEEDERS = [
     "accounts.demo.seed_demo_accounts",
     "marketplace.demo.seed_demo_prompts",
+]
+
+# --- navigation: each app's links, shown to whom they open for (spark/common/navigation.py)
+SPARK_NAVIGATION = [
+    "chat.navigation.nav_links",
+    "marketplace.navigation.nav_links",
+    "billing.navigation.nav_links",
+    "accounts.navigation.nav_links",
 ]
 
 # --- tools a prompt may enable ----------------------------------------------------------
