@@ -130,6 +130,7 @@ SPARK_DEMO_SEED_ALLOWED = True
 SPARK_DEMO_SEEDERS = [
     "accounts.demo.seed_demo_accounts",
     "marketplace.demo.seed_demo_prompts",
+    "billing.demo.seed_demo_credit",
 ]
 
 # --- navigation: each app's links, shown to whom they open for (spark/common/navigation.py)
@@ -139,6 +140,10 @@ SPARK_NAVIGATION = [
     "billing.navigation.nav_links",
     "accounts.navigation.nav_links",
 ]
+
+# What each model in the chat's picker costs this person and whether they can afford it
+# (a dotted path, so chat needs no import of billing; empty: no prices shown).
+SPARK_CHAT_MODEL_OFFERS = "billing.offers.model_offers"
 
 # --- tools a prompt may enable ----------------------------------------------------------
 # Names and labels only: marketplace validates prompts against these names, and chat
