@@ -95,7 +95,7 @@ def test_hidden_model_name_is_not_on_the_page(user: User) -> None:
             "id": None,
             "name": "Mystery",
             "is_default": True,
-            "price": "$3.00 / $12.00 per 1M tokens",
+            "price": "$2.87 / $11.50 per 1M tokens",  # own prompt: the 15 % margin
             "affordable": False,
             "topup_url": "/billing/wallet/",
         }
