@@ -131,6 +131,7 @@ SPARK_DEMO_SEEDERS = [
     "accounts.demo.seed_demo_accounts",
     "marketplace.demo.seed_demo_prompts",
     "billing.demo.seed_demo_credit",
+    "watchdog.demo.seed_demo_watchdog",
 ]
 
 # --- navigation: each app's links, shown to whom they open for (spark/common/navigation.py)
