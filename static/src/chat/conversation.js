@@ -2,7 +2,7 @@
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
-import { renderMarkdown } from "./markdown.js";
+import { renderMarkdown, renderPartialMarkdown } from "./markdown.js";
 import { Transport } from "./transport.js";
 
 const STATUS_LABELS = {
@@ -186,7 +186,8 @@ export class ConversationView {
   render(state) {
     if (state.data.role === "user") state.content.textContent = state.text;
     else if (state.status === "blocked") state.content.textContent = state.text;
-    else state.content.innerHTML = renderMarkdown(state.text);
+    else if (state.status === "complete") state.content.innerHTML = renderMarkdown(state.text);
+    else state.content.innerHTML = renderPartialMarkdown(state.text); // cut short: close what is open
     state.article.classList.toggle("is-streaming", state.status === "streaming");
     if (state.status === "streaming" && !state.text) {
       state.content.append(el("span", { class: "typing", "aria-label": _("Writing…") }, el("i"), el("i"), el("i")));
