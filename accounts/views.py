@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _, gettext_lazy as _lazy
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from sesame.utils import get_user as sesame_get_user
 
@@ -33,15 +33,15 @@ from spark.llm.models import KeyMode
 
 # What each provider-key mode means for the person reading their keys page, in one sentence.
 KEY_MODE_MEANINGS: dict[str, Any] = {
-    KeyMode.SYSTEM_ONLY: _lazy(
+    KeyMode.SYSTEM_ONLY: gettext_lazy(
         "Your chats use the platform's keys and are charged to your wallet; keys you add "
         "here are not used until your key mode changes."
     ),
-    KeyMode.PREFER_OWN: _lazy(
+    KeyMode.PREFER_OWN: gettext_lazy(
         "Your chats use your own key for a provider when you have one here (the model's price "
         "is then not charged, only the platform's fee), and the platform's key otherwise."
     ),
-    KeyMode.OWN_ONLY: _lazy(
+    KeyMode.OWN_ONLY: gettext_lazy(
         "Your chats need your own key: a model whose provider has no key of yours here "
         "cannot answer."
     ),
