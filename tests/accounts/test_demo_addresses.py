@@ -37,6 +37,6 @@ def test_seed_demo_defaults_to_make_runs_address(monkeypatch: Any) -> None:
 
 
 def test_a_wildcard_bind_address_is_printed_as_localhost(monkeypatch: Any) -> None:
-    output = _seed_output(monkeypatch, HOST="0.0.0.0", PORT="80")
+    output = _seed_output(monkeypatch, HOST="0.0.0.0", PORT="80")  # noqa: S104 - a printed address
     assert "Spark: http://localhost/ " in output
     assert "white-label site at http://curio.localhost)" in output
