@@ -47,7 +47,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py seed_demo
 
 run: seed
 	@echo "Spark is starting on http://$(HOST):$(PORT)  (Ctrl-C to stop)"

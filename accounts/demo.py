@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -73,7 +74,7 @@ DEMO_USERS = (
         "Cora Curator",
         "curio",
         Membership.Role.OWNER,
-        "curator (white-label site at http://curio.localhost:8000)",
+        "curator (white-label site at {curio})",
     ),
     DemoUser(
         "reader@curio.example",
@@ -136,11 +137,28 @@ def seed_demo() -> list[SeededUser]:
     return seeded
 
 
+def demo_address(domain: str | None = None) -> str:
+    """Where the demo answers: ``HOST`` and ``PORT`` as ``make run`` serves them (a tenant's
+    domain on the same port). A wildcard bind address is reached as ``localhost``."""
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):  # noqa: S104 - a bind address, read not bound
+        host = "localhost"
+    port = os.environ.get("PORT", "").strip() or "8000"
+    suffix = "" if port == "80" else f":{port}"
+    return f"http://{domain or host}{suffix}"
+
+
 def seed_demo_accounts() -> list[str]:
     """SPARK_DEMO_SEEDERS entry: the demo accounts, and how to sign in with them."""
     seeded = seed_demo()
     created = sum(1 for s in seeded if s.created)
     width = max(len(s.demo.email) for s in seeded)
-    lines = [f"Demo accounts ({created} created now); the password of each is {DEMO_PASSWORD}"]
-    lines += [f"  {s.demo.email.ljust(width)}  {s.demo.description}" for s in seeded]
+    addresses = {t.slug: demo_address(t.domains[0]) for t in DEMO_TENANTS if t.domains}
+    lines = [
+        f"Spark: {demo_address()}/ (sign in at {demo_address()}/accounts/login/)",
+        f"Demo accounts ({created} created now); the password of each is {DEMO_PASSWORD}",
+    ]
+    lines += [
+        f"  {s.demo.email.ljust(width)}  {s.demo.description.format(**addresses)}" for s in seeded
+    ]
     return lines

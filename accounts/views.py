@@ -10,9 +10,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext as _, gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 from sesame.utils import get_user as sesame_get_user
 
@@ -29,6 +29,23 @@ from accounts.models import User
 from accounts.ratelimits import limit_auth_view
 from spark.common.exceptions import ApplicationError
 from spark.llm import selectors as llm_selectors, services as llm_services
+from spark.llm.models import KeyMode
+
+# What each provider-key mode means for the person reading their keys page, in one sentence.
+KEY_MODE_MEANINGS: dict[str, Any] = {
+    KeyMode.SYSTEM_ONLY: gettext_lazy(
+        "Your chats use the platform's keys and are charged to your wallet; keys you add "
+        "here are not used until your key mode changes."
+    ),
+    KeyMode.PREFER_OWN: gettext_lazy(
+        "Your chats use your own key for a provider when you have one here (the model's price "
+        "is then not charged, only the platform's fee), and the platform's key otherwise."
+    ),
+    KeyMode.OWN_ONLY: gettext_lazy(
+        "Your chats need your own key: a model whose provider has no key of yours here "
+        "cannot answer."
+    ),
+}
 
 
 def _safe_next(request: HttpRequest, value: str | None) -> str:
@@ -98,7 +115,7 @@ def magic_link_login(request: HttpRequest) -> HttpResponse:
         request,
         user,
         email_verification="none",
-        redirect_url=next_url or settings.LOGIN_REDIRECT_URL,
+        redirect_url=next_url or resolve_url(settings.LOGIN_REDIRECT_URL),
     )
 
 
@@ -254,6 +271,7 @@ def settings_provider_keys(request: HttpRequest) -> HttpResponse:
             "form": form,
             "keys": llm_selectors.provider_key_list(user=user),
             "key_mode": user.get_llm_key_mode_display(),  # type: ignore[attr-defined]
+            "key_mode_meaning": KEY_MODE_MEANINGS.get(user.llm_key_mode, ""),
         },
     )
 

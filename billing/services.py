@@ -613,8 +613,19 @@ def _usage_kind(kind: str) -> str:
 # --- grants --------------------------------------------------------------------------------
 
 
-def wallet_grant(*, user: User, amount: int, reason: str, granted_by: Any = None) -> Transaction:
-    """Credit a user's wallet from promotional credit (staff: the admin and a command)."""
+def wallet_grant(
+    *,
+    user: User,
+    amount: int,
+    reason: str,
+    granted_by: Any = None,
+    idempotency_key: str | None = None,
+) -> Transaction:
+    """Credit a user's wallet from promotional credit (staff: the admin and a command).
+
+    With an ``idempotency_key`` the grant is made once: granting again under the same key
+    returns the first transaction (the demo seeder runs on every ``make run``).
+    """
     if type(amount) is not int or amount <= 0:
         raise ApplicationError(_("Grant a positive amount."), code="invalid_amount")
     if not reason.strip():
@@ -623,7 +634,7 @@ def wallet_grant(*, user: User, amount: int, reason: str, granted_by: Any = None
         wallet = ledger.user_wallet(user)
         txn = ledger.transaction_post(
             kind=Transaction.Kind.GRANT,
-            idempotency_key=f"grant:{uuid.uuid4()}",
+            idempotency_key=idempotency_key or f"grant:{uuid.uuid4()}",
             reference=f"user:{user.pk}",
             legs=[(ledger.system_account(Account.Kind.PROMOTIONAL), -amount), (wallet, amount)],
             memo=reason.strip(),

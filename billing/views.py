@@ -109,6 +109,7 @@ def wallet(request: HttpRequest) -> HttpResponse:
             "wallet": selectors.wallet_for_user(user=request.user),  # type: ignore[arg-type]
             "topups": selectors.topups_for_user(user=request.user),  # type: ignore[arg-type]
             "form": TopUpForm(),
+            "payments_configured": bool(services.settings.STRIPE_SECRET_KEY),
             "min_usd": services.settings.SPARK_TOPUP_MIN_USD,
             "max_usd": services.settings.SPARK_TOPUP_MAX_USD,
         },
@@ -184,6 +185,7 @@ def team(request: HttpRequest) -> HttpResponse:
             **overview,
             "tenant": tenant,
             "topup_form": TopUpForm(),
+            "payments_configured": bool(services.settings.STRIPE_SECRET_KEY),
             "refill_form": refill_form,
             "cap_actions": MemberCap.Action.choices,
         },

@@ -6,7 +6,8 @@ so it works the same for every language), ranked with ``ts_rank``, snippets from
 SQLite (the embedded default): a case-insensitive substring match, newest first, with a
 snippet around the first match.
 
-Snippets are HTML-safe: the text is escaped and only ``<mark>`` tags are added.
+Snippets are plain text (Markdown stripped by ``chat.text``, as in the sidebar's titles),
+HTML-safe: the text is escaped and only ``<mark>`` tags are added.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import connection
 from django.utils.html import escape
 
 from chat.models import Message
+from chat.text import markdown_to_text
 
 SEARCH_CONFIG = "simple"
 MAX_QUERY_CHARS = 200
@@ -80,7 +82,9 @@ def _search_postgresql(*, user: Any, query: str, limit: int) -> list[SearchHit]:
         .order_by("-rank", "-created_at", "-id")[:limit]
     )
     return [
-        SearchHit(message=row, snippet=highlight(row.headline), rank=float(row.rank))
+        SearchHit(
+            message=row, snippet=highlight(markdown_to_text(row.headline)), rank=float(row.rank)
+        )
         for row in rows
     ]
 
@@ -97,7 +101,7 @@ def _search_plain(*, user: Any, query: str, limit: int) -> list[SearchHit]:
 
 
 def _plain_snippet(content: str, query: str) -> str:
-    text = " ".join(content.split())
+    text = markdown_to_text(content)  # what the reader saw, not the Markdown source
     at = text.lower().find(query.lower())
     if at < 0:
         return escape(text[: SNIPPET_RADIUS * 2])

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import AlterEgo, Tenant
 from chat.models import Conversation, Folder, Message
 from chat.pipeline import Turn, TurnRefused
+from chat.text import markdown_to_text
 from marketplace.models import Prompt
 from marketplace.selectors import prompt_resolve_model
 from spark.common.exceptions import ApplicationError
@@ -483,7 +484,7 @@ def turn_discard(*, turn: Turn) -> None:
 
 
 def _title_from(text: str) -> str:
-    line = " ".join(text.split())
+    line = markdown_to_text(text) or " ".join(text.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
 
 

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors as account_selectors
@@ -58,17 +59,36 @@ def _alter_egos(user: User) -> list[dict[str, Any]]:
     ]
 
 
-def _model_choices(prompt: Prompt | None) -> list[dict[str, Any]]:
+def _model_choices(request: HttpRequest, prompt: Prompt | None) -> list[dict[str, Any]]:
+    """The picker's choices, each with its price and whether the person can afford it now
+    (from ``SPARK_CHAT_MODEL_OFFERS``: billing answers, chat does not import it)."""
     if prompt is not None:
-        return [
-            {"id": choice.id, "name": choice.name, "is_default": choice.is_default}
+        picked = [
+            ({"id": choice.id, "name": choice.name, "is_default": choice.is_default}, choice.model)
             for choice in marketplace_selectors.prompt_model_choices(prompt=prompt)
         ]
-    default = services.default_model()
-    return [
-        {"id": model.slug, "name": model.display_name, "is_default": model.pk == default.pk}
-        for model in marketplace_selectors.active_models()
-    ]
+    else:
+        default = services.default_model()
+        picked = [
+            ({"id": m.slug, "name": m.display_name, "is_default": m.pk == default.pk}, m)
+            for m in marketplace_selectors.active_models()
+        ]
+    offers: dict[str, Any] = {}
+    if settings.SPARK_CHAT_MODEL_OFFERS:
+        offers = import_string(settings.SPARK_CHAT_MODEL_OFFERS)(
+            user=_user(request),
+            tenant=getattr(request, "tenant", None),
+            prompt=prompt,
+            models=[model for _choice, model in picked],
+        )
+    choices = []
+    for choice, model in picked:
+        offer = offers.get(model.slug)
+        choice["price"] = offer.price if offer else ""
+        choice["affordable"] = offer.affordable if offer else True
+        choice["topup_url"] = offer.topup_url if offer else ""
+        choices.append(choice)
+    return choices
 
 
 def _prompt_data(prompt: Prompt | None, tenant: Any) -> dict[str, Any] | None:
@@ -123,13 +143,17 @@ def _app_context(
             "app": reverse("chat:app"),
             "new": reverse("chat:new"),
             "alter_egos": reverse("settings_alter_egos"),
+            "topup": "",
         },
     }
     if mode in ("new", "conversation"):
         try:
-            config["models"] = _model_choices(prompt)
+            config["models"] = _model_choices(request, prompt)
         except ApplicationError:
             config["models"] = []
+        config["urls"]["topup"] = next(
+            (m["topup_url"] for m in config["models"] if m["topup_url"]), ""
+        )
     if conversation is not None:
         # The latest page only (a streaming answer is the latest message, so it is there);
         # the app loads earlier pages through the API as the reader scrolls up.

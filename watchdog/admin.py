@@ -24,7 +24,10 @@ from security.services import audit_record
 from spark.common.admin import ReadOnlyAdmin
 from watchdog import selectors, services
 from watchdog.forms import SECTION_FIELDS, WatchdogPolicyForm
-from watchdog.models import Supervision, WatchdogEvent, WatchdogPolicy
+from watchdog.models import Action, Stage, Supervision, WatchdogEvent, WatchdogPolicy
+
+# A pre-watchdog verdict with one of these actions kept the message from the model.
+BLOCKED_ACTIONS = frozenset({Action.BLOCKED, Action.LOCKED, Action.FAILED_CLOSED})
 
 
 def money(micros: int) -> str:
@@ -89,9 +92,60 @@ class WatchdogEventAdmin(ReadOnlyAdmin):
     actions = ["lock_conversations", "unlock_conversations"]
     list_per_page = 50
 
+    # The event's page names what was judged: the user's message (the pre-watchdog judges
+    # it before the model sees it) and the answer (the post-watchdog judges the exchange).
+    fieldsets = (
+        (None, {"fields": ("created_at", "stage", "verdict", "event_type", "severity")}),
+        (
+            _("What was judged"),
+            {"fields": ("conversation_column", "user_message_column", "answer_column")},
+        ),
+        (
+            _("What was done"),
+            {"fields": ("action", "level", "confidence", "rationale", "hint", "rule")},
+        ),
+        (
+            _("Evaluator"),
+            {
+                "fields": (
+                    "evaluator_model",
+                    "evaluator_slug",
+                    "latency_ms",
+                    "attempts",
+                    "input_tokens",
+                    "output_tokens",
+                    "cached_tokens",
+                    "cost_micros",
+                    "key_source",
+                    "error",
+                )
+            },
+        ),
+        (_("Where"), {"fields": ("tenant", "prompt")}),
+    )
+    readonly_fields = [
+        *(f.name for f in WatchdogEvent._meta.fields),
+        "conversation_column",
+        "user_message_column",
+        "answer_column",
+    ]
+
     @admin.display(description=_("conversation"), ordering="conversation")
     def conversation_column(self, event: WatchdogEvent) -> str:
         return _conversation_link(event.conversation)
+
+    @admin.display(description=_("the user’s message"))
+    def user_message_column(self, event: WatchdogEvent) -> str:
+        question = event.message.reply_to if event.message is not None else None
+        return question.content if question is not None else "—"
+
+    @admin.display(description=_("the answer"))
+    def answer_column(self, event: WatchdogEvent) -> str:
+        if event.message is None:
+            return "—"
+        if event.stage == Stage.PRE and event.action in BLOCKED_ACTIONS:
+            return str(_("(none: the message was blocked before the model saw it)"))
+        return event.message.content or "—"
 
     @admin.display(description=_("latency"), ordering="latency_ms")
     def latency_column(self, event: WatchdogEvent) -> str:

@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "spark.common.context_processors.site",
+                "spark.common.context_processors.navigation",
             ],
         },
     },
@@ -132,7 +133,21 @@ SPARK_DEMO_SEED_ALLOWED = True
 SPARK_DEMO_SEEDERS = [
     "accounts.demo.seed_demo_accounts",
     "marketplace.demo.seed_demo_prompts",
+    "billing.demo.seed_demo_credit",
+    "watchdog.demo.seed_demo_watchdog",
 ]
+
+# --- navigation: each app's links, shown to whom they open for (spark/common/navigation.py)
+SPARK_NAVIGATION = [
+    "chat.navigation.nav_links",
+    "marketplace.navigation.nav_links",
+    "billing.navigation.nav_links",
+    "accounts.navigation.nav_links",
+]
+
+# What each model in the chat's picker costs this person and whether they can afford it
+# (a dotted path, so chat needs no import of billing; empty: no prices shown).
+SPARK_CHAT_MODEL_OFFERS = "billing.offers.model_offers"
 
 # --- tools a prompt may enable ----------------------------------------------------------
 # Names and labels only: marketplace validates prompts against these names, and chat

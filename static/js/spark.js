@@ -1,5 +1,27 @@
 // Small progressive enhancements shared by every page. No inline scripts (CSP-friendly).
+function bindSiteNav() {
+  // Phones: the site's links are a drawer. The menu button opens it; a tap outside (the
+  // scrim), Esc or the close button shut it, and focus goes back to the menu button.
+  const bar = document.querySelector(".topbar");
+  const toggle = bar && bar.querySelector("[data-nav-toggle]");
+  if (!toggle) return;
+  const nav = bar.querySelector("[data-site-nav]");
+  const set = (open) => {
+    bar.classList.toggle("nav-open", open);
+    toggle.setAttribute("aria-expanded", String(open));
+    if (open) nav.querySelector("a, button")?.focus();
+    else toggle.focus();
+  };
+  toggle.addEventListener("click", () => set(!bar.classList.contains("nav-open")));
+  bar.querySelector("[data-nav-close]")?.addEventListener("click", () => set(false));
+  bar.querySelector("[data-nav-scrim]")?.addEventListener("click", () => set(false));
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && bar.classList.contains("nav-open")) set(false);
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  bindSiteNav();
   // Selects marked data-autosubmit submit their form on change (language switcher).
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());

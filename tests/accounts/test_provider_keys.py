@@ -190,3 +190,22 @@ def test_signed_out_visitors_are_sent_to_sign_in(db: None) -> None:
     response = Client().get("/settings/provider-keys/")
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "sentence"),
+    [
+        ("system_only", "Your chats use the platform's keys and are charged to your wallet"),
+        ("prefer_own", "Your chats use your own key for a provider when you have one here"),
+        ("own_only", "Your chats need your own key"),
+    ],
+)
+def test_the_keys_page_says_what_the_key_mode_means_for_this_user(
+    staff: User, user: User, mode: str, sentence: str
+) -> None:
+    services.user_set_key_mode(actor=staff, user=user, mode=mode)
+    html = signed_in(user).get("/settings/provider-keys/").content.decode()
+    meaning = html.split("data-key-mode-meaning>", 1)[1].split("</p>", 1)[0]
+    assert meaning.startswith(sentence.replace("'", "&#x27;"))
+    assert meaning.count(".") == 1  # one sentence
+    assert "keys are optional" not in html.lower()

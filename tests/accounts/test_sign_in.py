@@ -48,7 +48,25 @@ def test_sign_up_verifies_email_then_signs_in_into_the_public_tenant(
     assert client.get(path).status_code == 200
     response = client.post(path)
     assert response.status_code == 302
+    assert response["Location"] == "/chat/"
     assert _session_user_id(client) == str(user.pk)
+
+
+def test_sign_up_with_a_safe_next_lands_there_after_confirming_the_email(
+    client: Client, public_tenant: Tenant
+) -> None:
+    client.post(
+        "/accounts/signup/?next=/prompts/",
+        {
+            "email": "n@example.com",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "next": "/prompts/",
+        },
+    )
+    [confirm_url] = [u for u in _links(mail.outbox[0]) if "/accounts/confirm-email/" in u]
+    response = client.post(confirm_url.replace("http://testserver", ""))
+    assert response["Location"] == "/prompts/"
 
 
 def test_unverified_user_cannot_sign_in_with_password(
@@ -63,10 +81,22 @@ def test_unverified_user_cannot_sign_in_with_password(
     assert _session_user_id(client) is None
 
 
-def test_password_sign_in(client: Client, user: User) -> None:
+def test_password_sign_in_lands_on_the_chat(client: Client, user: User) -> None:
     response = client.post("/accounts/login/", {"login": user.email, "password": PASSWORD})
     assert response.status_code == 302
+    assert response["Location"] == "/chat/"
     assert _session_user_id(client) == str(user.pk)
+
+
+def test_password_sign_in_follows_a_same_site_next_and_ignores_an_offsite_one(
+    client: Client, user: User
+) -> None:
+    data = {"login": user.email, "password": PASSWORD}
+    response = client.post("/accounts/login/", {**data, "next": "/settings/"})
+    assert response["Location"] == "/settings/"
+    client.logout()
+    response = client.post("/accounts/login/", {**data, "next": "https://evil.example/"})
+    assert response["Location"] == "/chat/"
 
 
 def test_wrong_password_gets_a_clear_error_and_no_session(client: Client, user: User) -> None:
@@ -112,6 +142,7 @@ def test_email_link_signs_in_once(client: Client, user: User) -> None:
 
     response = client.post("/accounts/magic-link/sign-in/", {"token": token})
     assert response.status_code == 302
+    assert response["Location"] == "/chat/"  # not "home" taken as a relative path (a 404)
     assert _session_user_id(client) == str(user.pk)
 
     other = Client()
@@ -155,6 +186,9 @@ def test_email_link_keeps_a_safe_next_url_and_drops_an_offsite_one(
     client.post("/accounts/magic-link/", {"email": user.email, "next": "/settings/"})
     token_url = next(u for u in _links(mail.outbox[0]) if "sign-in" in u)
     assert "next=%2Fsettings%2F" in token_url
+    token = token_url.split("token=", 1)[1].split("&", 1)[0]
+    response = client.post("/accounts/magic-link/sign-in/", {"token": token, "next": "/settings/"})
+    assert response["Location"] == "/settings/"
 
 
 @pytest.fixture
@@ -179,6 +213,7 @@ def _google_round_trip(client: Client, fake: FakeGoogle) -> None:
     callback = consent.headers["Location"].replace("http://testserver", "")
     response = client.get(callback)
     assert response.status_code == 302, response.content.decode()[:500]
+    assert response["Location"] == "/chat/"
 
 
 def test_google_sign_in_creates_a_verified_account(

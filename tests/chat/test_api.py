@@ -659,3 +659,18 @@ def test_message_search_index_exists_only_on_postgresql() -> None:
     with connection.cursor() as cursor:
         indexes = connection.introspection.get_constraints(cursor, "chat_message")
     assert ("chat_message_content_fts" in indexes) == (connection.vendor == "postgresql")
+
+
+def test_search_snippets_show_the_answers_text_not_its_markdown(
+    user: User, public_tenant: Tenant
+) -> None:
+    conversation = make_conversation(user, public_tenant)
+    _add_message(
+        conversation,
+        "assistant",
+        "**Demo model** (offline) — turn 1.\n\n| what | value |\n| --- | --- |\n"
+        "| tides | `high` |\n\n```python\nprint('tides')\n```",
+    )
+    snippet = signed_in(user).get("/api/v1/search/?q=Demo").json()["results"][0]["snippet"]
+    assert snippet.startswith("<mark>Demo</mark> model (offline) — turn 1. what value tides high")
+    assert "**" not in snippet and "`" not in snippet and "|" not in snippet

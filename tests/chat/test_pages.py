@@ -89,7 +89,17 @@ def test_hidden_model_name_is_not_on_the_page(user: User) -> None:
     )
     html = signed_in(user).get("/chat/new/?prompt=mystery").content.decode()
     assert "GPT-4o" not in html
-    assert page_config(html)["models"] == [{"id": None, "name": "Mystery", "is_default": True}]
+    # What it costs is shown (the person pays it), never which model it is.
+    assert page_config(html)["models"] == [
+        {
+            "id": None,
+            "name": "Mystery",
+            "is_default": True,
+            "price": "$2.87 / $11.50 per 1M tokens",  # own prompt: the 15 % margin
+            "affordable": False,
+            "topup_url": "/billing/wallet/",
+        }
+    ]
 
 
 def test_new_chat_with_an_unknown_prompt_is_404(user: User) -> None:

@@ -264,3 +264,50 @@ def test_events_are_isolated_by_tenant(
         list(WatchdogEvent.objects.all())
     with pytest.raises(ScopeError):
         list(Supervision.objects.all())
+
+
+def _field(html: str, name: str) -> str:
+    """The label and value of one read-only field on an admin change page, as text."""
+    import re
+
+    block = html.split(f"field-{name}", 1)[1].split(">", 1)[1]
+    block = re.split(r'<div class="form-row|</fieldset>', block, maxsplit=1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", block).split())
+
+
+def test_an_events_page_labels_the_users_message_the_answer_the_verdict_and_the_stage(
+    staff_client: Client, user_a: User, tenant_a: Tenant, evaluator: LLMModel
+) -> None:
+    prompt = create_prompt(owner=user_a, tenant=tenant_a, name="Haiku Tutor")
+    conversation = conversation_with(user_a, tenant_a, prompt)
+    with tenant_scope(tenant_a):
+        question = Message.objects.create(
+            tenant=tenant_a, conversation=conversation, role="user", content="What is a haiku?"
+        )
+        Message.objects.create(
+            tenant=tenant_a,
+            conversation=conversation,
+            role="assistant",
+            content="A three-line poem.",
+            reply_to=question,
+        )
+    event = record(conversation, evaluator, event_type="drift", severity="nudge", action="hint")
+
+    html = staff_client.get(f"{EVENTS}{event.pk}/change/").content.decode()
+
+    assert _field(html, "user_message_column") == "The user’s message: What is a haiku?"
+    assert _field(html, "answer_column") == "The answer: A three-line poem."
+    assert _field(html, "verdict").startswith("Verdict: ")
+    assert _field(html, "stage").startswith("Stage: ")
+    assert "field-message" not in html  # no bare "Message" showing the answer
+
+
+def test_a_blocked_messages_event_says_no_answer_was_given(
+    staff_client: Client, world: dict[str, Any]
+) -> None:
+    event = world["a_block"]
+    with unscoped():
+        answer = Message.objects.filter(conversation=world["a"], role="assistant").latest("id")
+        WatchdogEvent.objects.filter(pk=event.pk).update(message=answer)
+    html = staff_client.get(f"{EVENTS}{event.pk}/change/").content.decode()
+    assert "the message was blocked before the model saw it" in _field(html, "answer_column")

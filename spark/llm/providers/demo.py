@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from collections.abc import AsyncIterator
 
 from spark.llm.types import (
@@ -33,9 +34,56 @@ DEMO_VERDICT = {
     "category": "none",
     "severity": "info",
     "confidence": 1.0,
-    "rationale": "The offline demo evaluator lets every message through.",
+    "rationale": "The offline demo evaluator found nothing wrong with this message.",
     "hint": "",
 }
+
+# The offline guard's judgement: the well-known shapes of attacks (the ones ``seed_demo``
+# suggests trying), checked on the newest user message of the transcript, in this order.
+# Ordinary messages match none of them (tests/llm/test_demo_evaluator.py holds it to the
+# watchdog's own lists of attacks and ordinary messages).
+DEMO_ATTACKS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (category, re.compile(pattern, re.IGNORECASE))
+    for category, pattern in (
+        (
+            "prompt_injection",
+            r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}?"
+            r"\b(?:previous|prior|above|earlier|all|your|system|original)\s+"
+            r"(?:\w+\s+)?(?:instructions?|rules|directions|directives|guidelines|prompts?)\b"
+            r"|<\|im_start\|>|\[/?inst\]|\[system[^\]]*\]|###\s*new system prompt",
+        ),
+        (
+            "system_info_extraction",
+            r"\b(?:reveal|show|print|repeat|output|display|leak|dump|tell me|give me)\b"
+            r"[^.!?\n]{0,40}?\byour\s+(?:\w+\s+)?(?:system\s+prompt|instructions|"
+            r"configuration|api\s+keys?|secret\s+keys?|secrets|password)\b",
+        ),
+        (
+            "jailbreak",
+            r"\b(?:you\s+are|you're|act\s+as|pretend\s+to\s+be|become)\s+(?:now\s+)?(?:a\s+|an\s+)?"
+            r"(?:dan|jailbroken|unrestricted|unfiltered|uncensored)\b"
+            r"|\bstands\s+for\s+do\s+anything\s+now\b"
+            r"|\byou\s+(?:are|'re)\s+now\s+(?:in|running\s+in)\s+developer\s+mode\b"
+            r"|\b(?:chatgpt|ai|assistant|you)\s+with\s+developer\s+mode\b"
+            r"|\byou\b[^.!?\n]{0,30}?\b(?:no|without\s+any)\s+(?:restrictions|filters|rules)\b",
+        ),
+        (
+            "malicious_code",
+            r"\b(?:write|create|build|code|make|generate)\s+(?:me\s+)?(?:a|an|some)\s+(?:\w+\s+)?"
+            r"(?:malware|ransomware|keylogger|botnet|reverse\s+shell)\b"
+            r"(?!\s+(?:detection|visuali[sz]ation|checklist|report|trends|analysis))",
+        ),
+    )
+)
+_TRANSCRIPT_LINE = re.compile(r"^\[(user|assistant|system|tool)\] ", re.MULTILINE)
+_SCREEN_NOTE = re.compile(r"The local screen flagged this message \(rule ([^)\s]+)\)")
+# What a screen rule's name says about its category, for a flagged message the demo's own
+# patterns do not place (rules are named like "en.dan" or "es.ignora_anteriores").
+_RULE_HINTS = (
+    ("jailbreak", ("dan", "jailbr", "developer", "persona", "restriction", "filter", "unfilter")),
+    ("system_info_extraction", ("prompt", "secret", "config", "leak", "reveal", "key")),
+    ("malicious_code", ("malware", "exploit", "shell", "payload", "virus")),
+)
 TOOL_TRIGGERS = {"search": "web_search", "image": "generate_image", "draw": "generate_image"}
 
 
@@ -117,6 +165,48 @@ def demo_reply(messages: tuple[ChatMessage, ...]) -> str:
     return "\n".join(lines)
 
 
+def _newest_user_message(text: str) -> str:
+    """The last ``[user]`` line of an evaluator's transcript (or the whole text without one)."""
+    starts = [m for m in _TRANSCRIPT_LINE.finditer(text) if m.group(1) == "user"]
+    if not starts:
+        return text
+    rest = text[starts[-1].end() :]
+    following = _TRANSCRIPT_LINE.search(rest)
+    end = following.start() if following else rest.find("<<<END TRANSCRIPT")
+    return rest[: end if end >= 0 else None].strip()
+
+
+def demo_verdict(messages: tuple[ChatMessage, ...]) -> dict[str, object]:
+    """The offline evaluator's answer: deterministic, and useful enough to watch the
+    watchdog work. The guard blocks the newest user message when it has the shape of a
+    known attack, or when the local screen flagged it; everything else goes through. The
+    post-watchdog (``event_type``) always finds the exchange in order."""
+    asked = _last(messages, "user")
+    text = asked.content if asked is not None else ""
+    newest = _newest_user_message(text)
+    category = next((name for name, pattern in DEMO_ATTACKS if pattern.search(newest)), None)
+    note = _SCREEN_NOTE.search(text)
+    if category is None and note is not None:
+        rule = note.group(1).lower()
+        category = next(
+            (name for name, hints in _RULE_HINTS if any(h in rule for h in hints)),
+            "prompt_injection",
+        )
+    if category is None:
+        return dict(DEMO_VERDICT)
+    why = f" (the local screen's rule {note.group(1)})" if note is not None else ""
+    return {
+        **DEMO_VERDICT,
+        "verdict": "block",
+        "category": category,
+        "severity": "redirect",
+        "confidence": 0.9,
+        "rationale": (
+            f"The offline demo guard recognised a known {category.replace('_', ' ')} pattern{why}."
+        ),
+    }
+
+
 def _chunks(text: str) -> list[str]:
     """Word-sized pieces, keeping whitespace, like a real stream."""
     pieces, current = [], ""
@@ -171,8 +261,8 @@ class DemoAdapter:
         call = _requested_tool(request)
         input_tokens = sum(_count_tokens(m.content) for m in request.messages)
         if request.response_format is not None:
-            # Evaluators (the watchdog) ask for JSON: the offline demo always lets things pass.
-            text = json.dumps(DEMO_VERDICT)
+            # Evaluators (the watchdog) ask for JSON: the offline demo's deterministic verdict.
+            text = json.dumps(demo_verdict(request.messages))
             usage = Usage(input_tokens=input_tokens, output_tokens=_count_tokens(text))
             return Completion(text=text, usage=usage, model=request.model)
         if call is not None:

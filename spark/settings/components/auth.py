@@ -33,7 +33,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "home"
+# Every way of signing in (password, email link, Google, sign-up, email confirmation) lands
+# on the chat unless a safe, same-site `next` says otherwise. A URL name: resolved, never
+# used as a relative path.
+LOGIN_REDIRECT_URL = "chat:app"
 LOGOUT_REDIRECT_URL = "home"
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 14)

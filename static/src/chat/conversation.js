@@ -2,7 +2,7 @@
 import { api, ApiError } from "./api.js";
 import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
-import { renderMarkdown } from "./markdown.js";
+import { renderMarkdown, renderPartialMarkdown } from "./markdown.js";
 import { Transport } from "./transport.js";
 
 const STATUS_LABELS = {
@@ -39,6 +39,13 @@ function icon(name) {
   path.setAttribute("d", paths[name]);
   svg.append(path);
   return svg;
+}
+
+// Refusals that more money would lift: they carry a link to the top-up page.
+const FUNDS_CODES = new Set(["insufficient_funds"]);
+
+function fundsLink(href) {
+  return el("a", { href, class: "funds-link", "data-funds-link": "", text: _("Add funds") });
 }
 
 export class ConversationView {
@@ -179,7 +186,8 @@ export class ConversationView {
   render(state) {
     if (state.data.role === "user") state.content.textContent = state.text;
     else if (state.status === "blocked") state.content.textContent = state.text;
-    else state.content.innerHTML = renderMarkdown(state.text);
+    else if (state.status === "complete") state.content.innerHTML = renderMarkdown(state.text);
+    else state.content.innerHTML = renderPartialMarkdown(state.text); // cut short: close what is open
     state.article.classList.toggle("is-streaming", state.status === "streaming");
     if (state.status === "streaming" && !state.text) {
       state.content.append(el("span", { class: "typing", "aria-label": _("Writing…") }, el("i"), el("i"), el("i")));
@@ -210,6 +218,9 @@ export class ConversationView {
     const message = data.error_message;
     state.error.hidden = !message || state.status === "blocked";
     state.error.textContent = message || "";
+    if (message && FUNDS_CODES.has(data.error_code) && this.config.urls.topup) {
+      state.error.append(" ", fundsLink(this.config.urls.topup));
+    }
     state.foot.replaceChildren();
     if (state.status === "streaming" || !state.id) return;
     const actions = el("div", { class: "msg-actions" });
@@ -519,23 +530,26 @@ export class ConversationView {
         return;
       }
       state.data.error_message = frame.message;
+      state.data.error_code = frame.code;
       state.error.hidden = false;
       state.error.textContent = frame.message;
+      const topup = frame.details && frame.details.topup_url;
+      if (topup) state.error.append(" ", fundsLink(topup));
       return;
     }
     if (frame.client_id && this.pending.has(frame.client_id)) {
-      this.refuse(frame.client_id, frame.message);
+      this.refuse(frame.client_id, frame.message, frame.details);
     }
   }
 
-  refuse(clientId, message) {
+  refuse(clientId, message, details = null) {
     const question = this.pending.get(clientId);
     if (question) {
       this.pending.delete(clientId);
       question.article.remove();
       if (!this.input.value.trim()) this.input.value = question.text;
     }
-    this.showNotice(message);
+    this.showNotice(message, "error", details && details.topup_url);
     this.updateBusy();
   }
 
@@ -605,7 +619,7 @@ export class ConversationView {
     try {
       await this.transport.send({ text, clientId });
     } catch (error) {
-      this.refuse(clientId, error.message);
+      this.refuse(clientId, error.message, error.details);
     }
   }
 
@@ -720,9 +734,10 @@ export class ConversationView {
     this.showNotice(_("This conversation was closed. You can start a new one."));
   }
 
-  showNotice(message, kind = "error") {
+  showNotice(message, kind = "error", link = null) {
     if (!this.notice) return;
     this.notice.textContent = message;
+    if (link) this.notice.append(" ", fundsLink(link));
     this.notice.className = `chat-notice ${kind}`;
     this.notice.hidden = false;
     clearTimeout(this.noticeTimer);
@@ -804,11 +819,27 @@ export class ConversationView {
     });
     this.showAlterEgoAvatar();
     alterEgo?.addEventListener("change", () => this.showAlterEgoAvatar());
+    this.showFunds();
+    model?.addEventListener("change", () => this.showFunds());
     if (this.config.mode !== "conversation") return;
     model?.addEventListener("change", () => this.patchConversation({ model: model.value }, model));
     alterEgo?.addEventListener("change", () =>
       this.patchConversation({ alter_ego: alterEgo.value || null }, alterEgo),
     );
+  }
+
+  // A model the wallet cannot cover now: say so beside the composer, with the top-up link.
+  showFunds() {
+    const notice = this.root.querySelector("[data-funds-notice]");
+    if (!notice) return;
+    const picker = this.root.querySelector("[data-model]");
+    const chosen = picker ? picker.selectedOptions[0] : this.root.querySelector("[data-single-model]");
+    const short = Boolean(chosen && chosen.dataset.affordable === "false");
+    notice.hidden = !short;
+    const topup = short ? chosen.dataset.topup || "" : "";
+    notice.querySelector("[data-funds-own]").hidden = !topup;
+    notice.querySelector("[data-funds-team]").hidden = Boolean(topup);
+    if (topup) notice.querySelector("[data-funds-link]").href = topup;
   }
 
   async patchConversation(body, control) {

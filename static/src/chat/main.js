@@ -20,6 +20,7 @@ function bindDrawer(shell) {
     toggle.addEventListener("click", () => set(!shell.classList.contains("drawer-open")));
   }
   scrim?.addEventListener("click", () => set(false));
+  shell.querySelector("[data-drawer-close]")?.addEventListener("click", () => set(false));
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && shell.classList.contains("drawer-open")) set(false);
   });

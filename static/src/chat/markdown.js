@@ -72,6 +72,36 @@ export function renderMarkdown(text) {
   return DOMPurify.sanitize(marked.parse(text || ""), PURIFY);
 }
 
+// An answer cut short (still streaming, stopped, interrupted) can end inside a code block
+// or a bold run: close what it left open, so it renders as the finished answer would
+// instead of showing raw "**" or "```".
+export function closeOpenMarkdown(text) {
+  const source = text || "";
+  const fences = (source.match(/^ {0,3}(```|~~~)/gm) || []).length;
+  if (fences % 2) return `${source}\n\`\`\``;
+  const tail = source.slice(source.lastIndexOf("\n\n") + 1);
+  const close = (marker, count) => {
+    if (count % 2 === 0) return null;
+    const trimmed = source.trimEnd();
+    // Just opened, nothing after it yet: drop the marker rather than close it on nothing.
+    return trimmed.endsWith(marker) ? trimmed.slice(0, -marker.length) : source + marker;
+  };
+  const ticks = (tail.match(/`/g) || []).length;
+  const closedCode = close("`", ticks);
+  if (closedCode !== null) return closedCode;
+  const plain = tail.replace(/`[^`]*`/g, "");
+  for (const marker of ["**", "~~"]) {
+    const count = plain.split(marker).length - 1;
+    const closed = close(marker, count);
+    if (closed !== null) return closed;
+  }
+  return source;
+}
+
+export function renderPartialMarkdown(text) {
+  return renderMarkdown(closeOpenMarkdown(text));
+}
+
 // Server snippets are escaped text with <mark>: keep exactly that.
 export function sanitizeSnippet(html) {
   return DOMPurify.sanitize(html || "", { ALLOWED_TAGS: ["mark"], ALLOWED_ATTR: [] });
