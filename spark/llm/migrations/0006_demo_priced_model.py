@@ -33,6 +33,6 @@ def unseed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("llm", "0003_user_provider_key")]
+    dependencies = [("llm", "0005_seed_tool_prices")]
 
     operations = [migrations.RunPython(seed, unseed)]
