@@ -44,8 +44,12 @@ async def ws_connect(
     origin: str | None = SAME_ORIGIN,
     host: str = "testserver",
     ip: str | None = None,
+    expect_close: bool = False,
 ) -> tuple[WebsocketCommunicator, bool, int | None]:
-    """Open a socket as a browser would (same-origin ``Origin``), or as told."""
+    """Open a socket as a browser would (same-origin ``Origin``), or as told.
+
+    ``expect_close``: the server is expected to close the accepted socket; wait for that
+    frame under the deadline instead of a short look."""
     headers = [(b"host", host.encode())]
     if origin is not None:
         headers.append((b"origin", origin.encode()))
@@ -60,7 +64,7 @@ async def ws_connect(
     connected, subprotocol_or_code = await communicator.connect(timeout=CONNECT_SECONDS)
     # A refused handshake's close code (Channels' communicator returns it in that place).
     close_code = None if connected else subprotocol_or_code
-    if connected and await communicator.receive_nothing(timeout=0.05) is False:
+    if connected and (expect_close or await communicator.receive_nothing(timeout=0.05) is False):
         output = await communicator.receive_output(timeout=CONNECT_SECONDS)
         if output["type"] == "websocket.close":
             close_code = output.get("code")

@@ -70,6 +70,8 @@ async def test_user_of_another_tenant_cannot_open_the_socket(
     conversation = await sync_to_async(make_conversation)(user, public_tenant)
     cookie = await sync_to_async(session_cookie)(user_a)
     _communicator, _connected, close_code = await ws_connect(
-        f"/ws/chat/{conversation.uuid}/", cookie=cookie
+        f"/ws/chat/{conversation.uuid}/",
+        cookie=cookie,
+        expect_close=True,
     )
     assert close_code == 4404

@@ -202,7 +202,9 @@ async def test_every_socket_on_the_conversation_sees_the_answer(
 
 async def test_anonymous_socket_is_closed_with_4401(user: User, public_tenant: Tenant) -> None:
     conversation = await sync_to_async(make_conversation)(user, public_tenant)
-    _communicator, _connected, close_code = await ws_connect(f"/ws/chat/{conversation.uuid}/")
+    _communicator, _connected, close_code = await ws_connect(
+        f"/ws/chat/{conversation.uuid}/", expect_close=True
+    )
     assert close_code == 4401
 
 
@@ -212,7 +214,9 @@ async def test_other_users_conversation_is_closed_with_4404(
     conversation = await sync_to_async(make_conversation)(user, public_tenant)
     cookie = await sync_to_async(session_cookie)(user_b)
     _communicator, _connected, close_code = await ws_connect(
-        f"/ws/chat/{conversation.uuid}/", cookie=cookie
+        f"/ws/chat/{conversation.uuid}/",
+        cookie=cookie,
+        expect_close=True,
     )
     assert close_code == 4404
 
