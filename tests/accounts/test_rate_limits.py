@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core import mail
 from django.conf import settings
+from django.core import mail
 from django.test import Client, override_settings
 
 from accounts.models import User
