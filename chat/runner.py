@@ -178,6 +178,7 @@ async def _run(turn: Turn) -> TurnOutcome:
             message,
         )
         with contextlib.suppress(Exception):
+            await db(services.turn_discard_supplied)(turn=turn)
             await db(services.turn_write_completion)(turn=turn)
         turn.emit(
             {

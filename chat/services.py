@@ -86,9 +86,13 @@ def conversation_create(
 @transaction.atomic
 def conversation_seed_history(
     *, conversation: Conversation, messages: list[tuple[str, str]]
-) -> None:
-    """Record earlier turns a client sends along (the OpenAI-compatible API is stateless)."""
-    Message.objects.bulk_create(
+) -> list[Message]:
+    """Record earlier turns a client sends along (the OpenAI-compatible API is stateless).
+
+    They are untrusted: the turn they came with passes them to the pipeline
+    (``Turn.supplied``), and a turn that is blocked or refused takes them out of the
+    context again (``turn_discard_supplied``)."""
+    return Message.objects.bulk_create(
         Message(
             tenant_id=conversation.tenant_id,
             conversation=conversation,
@@ -460,12 +464,27 @@ def turn_write_completion(*, turn: Turn) -> None:
     turn.completion_written = True
 
 
+def turn_discard_supplied(*, turn: Turn) -> None:
+    """The earlier turns a client sent with a turn that did not go through are stored
+    blocked: kept for the record (and the evaluators), never in a model's context, so a
+    conversation continued later cannot carry them to the model unjudged."""
+    ids = [item.message_id for item in turn.supplied if item.message_id is not None]
+    if ids:
+        Message.objects.filter(conversation=turn.conversation, pk__in=ids).update(
+            status=Message.Status.BLOCKED
+        )
+
+
+@transaction.atomic
 def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
+    turn_discard_supplied(turn=turn)
     turn.status, turn.error_code, turn.error_message = Message.Status.FAILED, code, message
     turn_write_completion(turn=turn)
 
 
+@transaction.atomic
 def turn_mark_blocked(*, turn: Turn, reason: str, category: str) -> None:
+    turn_discard_supplied(turn=turn)
     if turn.user_message is not None:
         Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
     turn.status, turn.text_out, turn.error_code = Message.Status.BLOCKED, reason, category
