@@ -1,12 +1,23 @@
-"""How a request, connection or task finds its tenant (SPARK_TENANT_RESOLVER).
+"""How a request, connection, task or command finds its tenant (SPARK_TENANT_RESOLVER).
 
-A tenant domain in the Host header wins; else the user's home tenant (their
-Membership); else the public tenant. Lookups are cached for a minute and invalidated
-by the services that change them.
+The Host chooses the **site** (a tenant domain, else the platform); the **principal**
+chooses the tenant the request acts in:
+
+- an API key acts only in the tenant it was created in; on another tenant's site it is
+  refused (``tenant_mismatch``), never re-scoped;
+- a signed-in user acts in their home tenant (their Membership; the public tenant when
+  they have none). On another tenant's site they are a *visitor*: the request runs as
+  anonymous in that site's tenant, so they see what anonymous visitors see and may sign
+  up where the tenant allows it, but never read, write or spend inside it;
+- an anonymous request is in the site's tenant, else the public tenant.
+
+Lookups are cached for a minute and invalidated by the services that change them.
+See docs/tenancy.md.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
@@ -81,15 +92,69 @@ def home_tenant(user: Any) -> Tenant:
     return tenant or public_tenant()
 
 
-def resolve_tenant(*, host: str | None, user: Any) -> Tenant:
-    """SPARK_TENANT_RESOLVER: Host domain, else the user's home tenant, else public."""
-    if host:
-        tenant = tenant_for_host(host)
-        if tenant is not None:
-            return tenant
+TENANT_MISMATCH = "tenant_mismatch"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Where a request acts, and as whom.
+
+    ``tenant`` is the tenant whose scope the request runs in; ``site`` the tenant whose
+    domain the Host names (None: the platform host); ``user`` the principal acting (None
+    for anonymous requests and visitors); ``visitor`` a signed-in user who is not a member
+    of ``site`` (they act as anonymous there); ``refusal`` a code when the request must be
+    refused before any view runs.
+    """
+
+    tenant: Tenant
+    site: Tenant | None = None
+    user: Any = None
+    visitor: Any = None
+    refusal: str | None = None
+
+    @property
+    def members_only(self) -> bool:
+        """A request without a member principal on a site that shows nothing to outsiders."""
+        return self.user is None and self.site is not None and site_is_members_only(self.site)
+
+
+def site_is_members_only(tenant: Tenant) -> bool:
+    """Enterprise sites show nothing to anonymous visitors but the sign-in pages."""
+    return tenant.kind == Tenant.Kind.ENTERPRISE
+
+
+def is_member(user: Any, tenant: Tenant) -> bool:
+    """Whether ``user`` belongs to ``tenant`` (their home tenant is ``tenant``)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(home_tenant(user).pk == tenant.pk)
+
+
+def resolve_tenant(*, host: str | None, user: Any, api_key: Any = None) -> Resolution:
+    """SPARK_TENANT_RESOLVER: the one rule for HTTP, WebSockets, tasks and commands."""
+    site = tenant_for_host(host) if host else None
+    if api_key is not None:
+        key_tenant = tenant_by_id(api_key.tenant_id)
+        if key_tenant is None or (site is not None and site.pk != key_tenant.pk):
+            return Resolution(tenant=site or public_tenant(), site=site, refusal=TENANT_MISMATCH)
+        if home_tenant(api_key.user).pk != key_tenant.pk:
+            # The key's owner has left the tenant the key was made in: it acts nowhere.
+            return Resolution(tenant=key_tenant, site=site, refusal=TENANT_MISMATCH)
+        return Resolution(tenant=key_tenant, site=site, user=api_key.user)
     if user is not None and getattr(user, "is_authenticated", False):
-        return home_tenant(user)
-    return public_tenant()
+        home = home_tenant(user)
+        if site is None or site.pk == home.pk:
+            return Resolution(tenant=home, site=site, user=user)
+        return Resolution(tenant=site, site=site, visitor=user)
+    return Resolution(tenant=site or public_tenant(), site=site)
+
+
+def principal_tenant(*, user: Any, api_key: Any = None) -> Tenant:
+    """The tenant a principal acts in, with no Host (Celery tasks, management commands)."""
+    resolution = resolve_tenant(host=None, user=user, api_key=api_key)
+    if resolution.refusal is not None:
+        raise Tenant.DoesNotExist(f"{resolution.refusal}: the key's owner left its tenant")
+    return resolution.tenant
 
 
 def forget_tenant(tenant_id: int) -> None:

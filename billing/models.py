@@ -367,7 +367,11 @@ class PromptPricing(BaseModel):
 
 
 class MemberCap(BaseModel):
-    """An enterprise member's monthly spending cap on the tenant's wallet."""
+    """An enterprise member's monthly spending cap on the tenant's wallet.
+
+    A member draws on the wallet only through their row (``billing.policy``); a null cap
+    is a manager's explicit "no limit".
+    """
 
     class Action(models.TextChoices):
         BLOCK = "block", _("Block further messages")
@@ -378,7 +382,9 @@ class MemberCap(BaseModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="billing_caps"
     )
-    monthly_cap = models.BigIntegerField(_("monthly cap (µ$)"))
+    monthly_cap = models.BigIntegerField(
+        _("monthly cap (µ$)"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
     action = models.CharField(
         _("when reached"), max_length=16, choices=Action.choices, default=Action.BLOCK
     )
@@ -396,6 +402,8 @@ class MemberCap(BaseModel):
         ]
 
     def __str__(self) -> str:
+        if self.monthly_cap is None:
+            return f"{self.user}: no limit"
         return f"{self.user}: {self.monthly_cap} µ$"
 
 

@@ -7,18 +7,26 @@
 - storefront: each user pays from their own wallet (the creator's prompts).
 
 A ``TenantBillingPolicy`` row overrides the payer of a non-public tenant.
+
+Who may draw on a tenant wallet is decided here from the membership, never from the Host:
+only a member of the tenant, and only through their ``MemberCap`` row (created with the
+default cap at their first draw), so no one spends a team's money without a cap.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Tenant
 from billing import ledger
 from billing.models import (
+    MICROS_PER_USD,
     Account,
     MemberCap,
     PricingSettings,
@@ -26,7 +34,16 @@ from billing.models import (
     TenantBillingPolicy,
 )
 from billing.pricing import Prices, Rates, Scenario
+from spark.common.exceptions import ApplicationError
 from spark.tenancy.context import unscoped
+
+
+class NotAMember(ApplicationError):
+    """Someone who is not a member of the tenant tried to draw on its wallet (HTTP 403)."""
+
+    status_code = 403
+    default_code = "not_a_member"
+
 
 PRICING_CACHE_KEY = "spark:billing:pricing"
 PRICING_CACHE_SECONDS = 30
@@ -63,6 +80,27 @@ def payer_kind(tenant: Tenant, policy: TenantBillingPolicy | None) -> str:
     if policy is not None:
         return policy.payer
     return DEFAULT_PAYER.get(tenant.kind, TenantBillingPolicy.Payer.USER)  # type: ignore[call-overload]
+
+
+def default_member_cap() -> int | None:
+    """The monthly cap a member starts with on a tenant wallet (µ$; None: no limit)."""
+    dollars = settings.SPARK_BILLING_MEMBER_CAP_DEFAULT_USD
+    return None if dollars is None else int(Decimal(dollars) * MICROS_PER_USD)
+
+
+def member_cap_for_draw(*, tenant: Tenant, user: Any) -> MemberCap:
+    """The cap row through which ``user`` draws on ``tenant``'s wallet.
+
+    Only a member of the tenant may draw (``NotAMember`` otherwise); their row is created
+    with the default cap the first time they do, so every drawer has one.
+    """
+    with unscoped():
+        if not Membership.objects.filter(user_id=user.pk, tenant_id=tenant.pk).exists():
+            raise NotAMember(_("Only members of this team can use its wallet."))
+        cap, _created = MemberCap.objects.get_or_create(
+            tenant=tenant, user=user, defaults={"monthly_cap": default_member_cap()}
+        )
+    return cap
 
 
 @dataclass(frozen=True)
@@ -107,10 +145,7 @@ def plan_for(
     policy = tenant_policy(tenant)
     kind = payer_kind(tenant, policy)
     payer = ledger.tenant_wallet(tenant) if kind == "tenant" else ledger.user_wallet(user)
-    cap = None
-    if kind == "tenant":
-        with unscoped():
-            cap = MemberCap.objects.filter(tenant=tenant, user=user).first()
+    cap = member_cap_for_draw(tenant=tenant, user=user) if kind == "tenant" else None
 
     markup, creator_share, creator = 0, 0, None
     if prompt is not None and not evaluator:

@@ -15,7 +15,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Membership, Tenant, User
-from billing import ledger
+from billing import ledger, policy as billing_policy
 from billing.models import Account, Payout, Refill, TenantBillingPolicy, TopUp, UsageRecord
 from billing.payments import earnings_available, earnings_pending
 from billing.services import month_start
@@ -219,7 +219,14 @@ def team_overview(*, tenant: Tenant) -> dict[str, Any]:
         TeamMember(m.user, m.role, spent.get(m.user_id, 0), caps.get(m.user_id))
         for m in memberships
     ]
-    return {"wallet": wallet, "policy": policy, "members": members, "refills": refills}
+    return {
+        "wallet": wallet,
+        "policy": policy,
+        "members": members,
+        "refills": refills,
+        # What a member without a cap row starts with at their first draw.
+        "default_cap": billing_policy.default_member_cap(),
+    }
 
 
 def tenant_caps(*, tenant: Tenant) -> list[Any]:

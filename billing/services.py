@@ -124,10 +124,12 @@ def _cap_check(
     *, plan: policy.Plan, tenant: Tenant, user: Any, payer: Account, estimate: int
 ) -> None:
     cap = plan.cap
-    if cap is None:
+    if cap is None:  # the user's own wallet: no member cap
         return
     with unscoped():
         cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=cap.pk)
+        if cap.monthly_cap is None:  # a manager chose no limit for this member
+            return
         held_by_user = (
             Hold.objects.filter(account=payer, user=user, released_at__isnull=True).aggregate(
                 total=Sum("amount")
@@ -545,8 +547,11 @@ def member_cap_set(
     action: str = MemberCap.Action.BLOCK,
     raise_step: int = 0,
     raise_max: int = 0,
-) -> MemberCap | None:
-    """Set (or with ``None`` remove) a member's monthly cap on the tenant's wallet."""
+) -> MemberCap:
+    """Set a member's monthly cap on the tenant's wallet (``None``: no limit).
+
+    The row stays either way: it is what lets the member draw on the wallet.
+    """
     if action not in MemberCap.Action.values:
         raise ApplicationError(_("Unknown action."), code="invalid_action")
     if monthly_cap is not None and monthly_cap < 0:
@@ -556,9 +561,6 @@ def member_cap_set(
             _("Raising needs a step and a maximum above the cap."), code="invalid_raise"
         )
     with unscoped(), transaction.atomic():
-        if monthly_cap is None:
-            MemberCap.objects.filter(tenant=tenant, user=user).delete()
-            return None
         cap, _created = MemberCap.objects.update_or_create(
             tenant=tenant,
             user=user,

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Length
 
-from billing import services
+from billing import policy, services
 from billing.models import UsageRecord
 from chat import services as chat_services
 from chat.models import Message
@@ -71,6 +71,8 @@ class BudgetGate:
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
         try:
             reservation = await db(_reserve)(turn)
+        except policy.NotAMember as refusal:
+            raise TurnRefused(refusal.message, code=refusal.code, status=403) from None
         except services.PaymentRequired as refusal:
             details = refusal.details or {
                 "topup_url": services.topup_url_for(payer_kind="user"),

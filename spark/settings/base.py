@@ -118,11 +118,14 @@ TEMPLATES = [
 ]
 
 # --- tenancy -----------------------------------------------------------------------
-# How a request's tenant is found (a domain in the Host header, else the user's home
-# tenant, else the public tenant). Resolved by string so spark.tenancy imports no app.
+# Where a request acts: the Host chooses the site, the principal (session user, API key)
+# the tenant; see docs/tenancy.md. Resolved by string so spark.tenancy imports no app.
 SPARK_TENANT_RESOLVER = "accounts.tenancy.resolve_tenant"
 # Paths served without a tenant: probes must not depend on the database.
 SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
+# What a members-only (enterprise) site shows to anyone not signed in as its member:
+# signing in (and the closed sign-up notice), and the language switch.
+SPARK_TENANT_MEMBERS_ONLY_OPEN_PATHS = ["/accounts/", "/i18n/", "/jsi18n/"]
 
 # --- demo data (`make run`, `manage.py seed_demo`) -------------------------------------
 SPARK_DEMO_SEED_ALLOWED = True

@@ -53,6 +53,11 @@ def get_resolver() -> Callable[..., Any]:
     return import_string(settings.SPARK_TENANT_RESOLVER)  # type: ignore[no-any-return]
 
 
-def resolve_tenant(*, host: str | None, user: Any) -> Any:
-    """The tenant for a host name and a user, through SPARK_TENANT_RESOLVER."""
-    return get_resolver()(host=host, user=user)
+def resolve_tenant(*, host: str | None, user: Any, api_key: Any = None) -> Any:
+    """Where a request by this principal on this host acts (SPARK_TENANT_RESOLVER).
+
+    Returns the resolver's resolution: ``tenant`` (the scope), ``site``, ``user`` (the
+    principal acting, None for anonymous requests and visitors), ``visitor`` and
+    ``refusal`` (a code such as ``tenant_mismatch``), and ``members_only``.
+    """
+    return get_resolver()(host=host, user=user, api_key=api_key)

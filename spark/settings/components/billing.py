@@ -21,6 +21,10 @@ SPARK_EARNINGS_HOLD_DAYS = env.int("SPARK_EARNINGS_HOLD_DAYS", default=7)
 SPARK_BILLING_ESTIMATE_CAP_USD = Decimal(env.str("SPARK_BILLING_ESTIMATE_CAP_USD", default="5"))
 # Promotional credit every new wallet starts with (US dollars; 0 = none).
 SPARK_SIGNUP_CREDIT_USD = Decimal(env.str("SPARK_SIGNUP_CREDIT_USD", default="0"))
+# The monthly cap (US dollars) a team member starts with on the team wallet; their cap row
+# is made at their first draw. "none": no limit until a manager sets one.
+_MEMBER_CAP = env.str("SPARK_BILLING_MEMBER_CAP_DEFAULT_USD", default="50").strip().lower()
+SPARK_BILLING_MEMBER_CAP_DEFAULT_USD = None if _MEMBER_CAP in ("", "none") else Decimal(_MEMBER_CAP)
 # Holds older than this are released by a sweeper (an answer's process died), in seconds.
 SPARK_BILLING_HOLD_TTL_SECONDS = env.int("SPARK_BILLING_HOLD_TTL_SECONDS", default=900)
 
