@@ -18,6 +18,7 @@ from accounts.services import api_key_authenticate
 from security import services as security_services
 from security.models import AuditLogEntry
 from security.ratelimit import RateLimitExceeded, api_key_key, rate_limit_hit, too_many_requests
+from spark.common.net import client_ip_from_scope
 
 BEARER = "bearer "
 
@@ -77,21 +78,64 @@ class ApiKeyMiddleware:
         return self.get_response(request)
 
 
+CLOSE_RATE_LIMITED = 4429
+
+
+def _headers(scope: dict[str, Any]) -> dict[bytes, str]:
+    return {name: value.decode("latin-1") for name, value in scope.get("headers", [])}
+
+
+async def _accept_and_close(receive: Any, send: Any, code: int) -> None:
+    """Answer the handshake, then close with ``code`` (a client can read why)."""
+    message = await receive()
+    if message.get("type") == "websocket.connect":
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": code})
+
+
+def _socket_key_rejected(*, token: str, ip: str, path: str, user_agent: str) -> None:
+    security_services.auth_failure_record(
+        account=token[:12] if token.startswith("spk_") else "",
+        kind=AuditLogEntry.Action.API_KEY_REJECTED,
+        ip=ip,
+        path=path,
+        user_agent=user_agent,
+    )
+
+
 class ApiKeyAsgiMiddleware:
-    """For WebSockets: a bearer API key in the headers replaces the session user."""
+    """For WebSockets: a bearer API key in the headers replaces the session user.
+
+    Counted as ``ApiKeyMiddleware`` counts HTTP: a valid key's connection is one use of
+    its ``api_key`` rate limit (over it, the socket is closed with 4429); a bearer token
+    that is no active key is audited and counts as a failed sign-in of the client IP, and
+    the socket goes on with no user (the consumer closes it with 4401). ``scope["api_key"]``
+    is set (to the key, or None) whenever a bearer token was sent.
+    """
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        header = None
-        for name, value in scope.get("headers", []):
-            if name == b"authorization":
-                header = value.decode("latin-1")
-        token = bearer_token(header)
+        headers = _headers(scope)
+        token = bearer_token(headers.get(b"authorization"))
         if token is not None:
             api_key: ApiKey | None = await database_sync_to_async(api_key_authenticate)(
                 raw_key=token
             )
+            if api_key is None:
+                await database_sync_to_async(_socket_key_rejected)(
+                    token=token,
+                    ip=client_ip_from_scope(scope),
+                    path=str(scope.get("path", "")),
+                    user_agent=headers.get(b"user-agent", ""),
+                )
+            else:
+                try:
+                    await database_sync_to_async(rate_limit_hit)(
+                        rate="api_key", key=api_key_key(api_key)
+                    )
+                except RateLimitExceeded:
+                    return await _accept_and_close(receive, send, CLOSE_RATE_LIMITED)
             scope = dict(scope, api_key=api_key, user=api_key.user if api_key else AnonymousUser())
         return await self.inner(scope, receive, send)

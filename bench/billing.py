@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import threading
 import time
@@ -86,6 +87,8 @@ class Result:
     name: str
     messages: int
     seconds: float
+    lock_waits: int = 0  # samples of a session waiting for a row lock of billing_account
+    system_waits: int = 0  # ... in a statement that locks a platform (system:*) account
 
     @property
     def rate(self) -> float:
@@ -171,6 +174,57 @@ class Payer:
             settle_turn(turn)
 
 
+IDS = re.compile(r"\bid\b\W*(?:IN\s*\(([\d,\s]+)\)|=\s*(\d+))", re.IGNORECASE)
+
+
+class LockWatch:
+    """Samples pg_stat_activity while a scenario runs: every session waiting for a lock in
+    a statement that locks or updates ledger accounts, and whether that statement names a
+    platform account (the global hot row Spark must not have)."""
+
+    def __init__(self) -> None:
+        import psycopg
+
+        self.connection = psycopg.connect(os.environ["DATABASE_URL"], autocommit=True)
+        rows = self.connection.execute(
+            "SELECT id FROM billing_account WHERE key LIKE 'system:%%'"
+        ).fetchall()
+        self.system_ids = {row[0] for row in rows}
+        self.lock_waits = self.system_waits = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.watch, daemon=True)
+
+    def watch(self) -> None:
+        while not self.stop.is_set():
+            waiting = self.connection.execute(
+                "SELECT query FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query ILIKE '%%billing_account%%'"
+            ).fetchall()
+            for (query,) in waiting:
+                locking = "FOR UPDATE" in query.upper() or query.upper().startswith("UPDATE")
+                if not locking:
+                    continue
+                self.lock_waits += 1
+                ids = {
+                    int(n)
+                    for match in IDS.finditer(query)
+                    for n in (match.group(1) or match.group(2) or "").replace(" ", "").split(",")
+                    if n
+                }
+                if ids & self.system_ids:
+                    self.system_waits += 1
+            time.sleep(0.002)  # a sampling interval, not a wait for work
+
+    def __enter__(self) -> LockWatch:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.connection.close()
+
+
 def run(name: str, payers: list[Payer], messages: int, workers: int) -> Result:
     jobs = [payers[n % len(payers)] for n in range(messages)]
     per_payer_locks = {id(p): threading.Lock() for p in payers}
@@ -184,12 +238,13 @@ def run(name: str, payers: list[Payer], messages: int, workers: int) -> Result:
 
     for payer in payers[: min(len(payers), 5)]:
         payer.one_message()  # warm up connections and caches
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(job, jobs))
-    elapsed = time.perf_counter() - start
+    with LockWatch() as watch:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(job, jobs))
+        elapsed = time.perf_counter() - start
     connections.close_all()
-    return Result(name, messages, elapsed)
+    return Result(name, messages, elapsed, watch.lock_waits, watch.system_waits)
 
 
 def main() -> None:
@@ -227,11 +282,15 @@ def main() -> None:
 
     problems = ledger_violations()
     baseline = results[0].rate
-    print(f"{'scenario':<44} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'× baseline':>10}")
+    print(
+        f"{'scenario':<44} {'messages':>8} {'seconds':>8} {'msg/s':>8} {'× baseline':>10} "
+        f"{'lock waits':>10} {'on system':>9}"
+    )
     for result in results:
         print(
             f"{result.name:<44} {result.messages:>8} {result.seconds:>8.2f} "
-            f"{result.rate:>8.1f} {result.rate / baseline:>10.2f}"
+            f"{result.rate:>8.1f} {result.rate / baseline:>10.2f} "
+            f"{result.lock_waits:>10} {result.system_waits:>9}"
         )
     print("ledger_check:", "clean" if not problems else problems[:5])
 

@@ -22,6 +22,7 @@ from billing.models import (
     Entry,
     MemberCap,
     Payout,
+    PendingSettlement,
     PricingSettings,
     PromptPricing,
     Refill,
@@ -45,11 +46,25 @@ class GrantForm(forms.Form):
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ["key", "kind", "user", "tenant", "balance", "held", "floor", "is_frozen"]
+    list_display = [
+        "key",
+        "kind",
+        "user",
+        "tenant",
+        "current_balance",
+        "held",
+        "floor",
+        "is_frozen",
+    ]
     list_filter = ["kind", "is_frozen"]
     search_fields = ["key", "user__email", "tenant__name"]
     list_select_related = ["user", "tenant"]
     actions = ["grant_credit", "unfreeze"]
+
+    @admin.display(description=_("balance (µ$)"))
+    def current_balance(self, account: Account) -> int:
+        """A system account's balance is the sum of its entries (it caches none)."""
+        return ledger.account_balance(account) if ledger.is_system(account) else account.balance
 
     @admin.action(description=_("Grant promotional credit to these users' wallets"))
     def grant_credit(
@@ -256,3 +271,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         for event in queryset.filter(processed_at__isnull=True):
             payments.webhook_process(event_pk=event.pk)
         self.message_user(request, _("Processed the unprocessed events."), messages.SUCCESS)
+
+
+@admin.register(PendingSettlement)
+class PendingSettlementAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "key", "user", "tenant", "attempts", "settled_at", "last_error"]
+    list_filter = [("settled_at", admin.EmptyFieldListFilter)]
+    search_fields = ["key"]
+    list_select_related = ["user", "tenant"]

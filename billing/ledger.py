@@ -1,10 +1,26 @@
 """The ledger's only writer: accounts, balanced transactions, holds.
 
-Every function here runs inside ``transaction.atomic`` and locks the accounts it
-changes (``SELECT ... FOR UPDATE``, always in id order so two transactions never wait on
-each other in opposite orders). A transaction's entries sum to zero (checked here, and on
-PostgreSQL again at commit by a deferred constraint trigger); the cached ``balance`` of an
-account moves in the same database transaction as its entries.
+Every function here runs inside ``transaction.atomic``. A transaction's entries sum to
+zero (checked here, and on PostgreSQL again at commit by a deferred constraint trigger).
+
+**One lock order.** Billing rows are locked in one global order, so two database
+transactions never wait on each other in a cycle:
+
+1. the row naming the operation, at most one (``WebhookEvent``, ``PendingSettlement``,
+   ``TenantBillingPolicy``, ``MemberCap``, ``Payout``), locked first;
+2. every account the operation will change, through ``accounts_lock()`` only, in one
+   ``SELECT ... FOR UPDATE ORDER BY id`` taken before any other account is touched (a
+   later ``transaction_post`` re-locks rows the transaction holds already: no wait);
+3. rows written only under their account's lock (``Hold``, ``TopUp``, ``Refill``,
+   ``DiscountCode``).
+
+**No global hot row.** System accounts (``system:*``: provider costs, platform revenue,
+Stripe clearing, promotions, dispute losses) are never locked and cache no balance: their
+balance is the sum of their entries (``account_balance()``). Inserting an entry takes only
+a key-share lock on its account, which does not conflict with another insert, so
+settlements of different payers never wait on each other. Wallets, earnings and
+commissions cache their balance, moved in the same database transaction as their entries
+under their row lock.
 """
 
 from __future__ import annotations
@@ -14,7 +30,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from billing.models import MICROS_PER_USD, Account, Entry, Hold, Transaction
@@ -30,6 +46,8 @@ class InsufficientFunds(LedgerError):
 
 # --- accounts ------------------------------------------------------------------------------
 
+SYSTEM_PREFIX = "system:"
+
 
 def _account_get_or_create(*, key: str, **fields: Any) -> tuple[Account, bool]:
     account = Account.objects.filter(key=key).first()
@@ -44,7 +62,7 @@ def _account_get_or_create(*, key: str, **fields: Any) -> tuple[Account, bool]:
 
 def system_account(kind: str) -> Account:
     """A platform account (revenue, provider costs, Stripe clearing, promotional...)."""
-    account, _created = _account_get_or_create(key=f"system:{kind}", kind=kind, floor=None)
+    account, _created = _account_get_or_create(key=f"{SYSTEM_PREFIX}{kind}", kind=kind, floor=None)
     return account
 
 
@@ -90,8 +108,22 @@ def curator_commission(user: Any) -> Account:
     return account
 
 
+def is_system(account: Account) -> bool:
+    """A platform account: never locked, no cached balance (see the module's docstring)."""
+    return account.key.startswith(SYSTEM_PREFIX)
+
+
+def account_balance(account: Account) -> int:
+    """An account's balance: the cached one, or for a system account its entries' sum."""
+    if is_system(account):
+        total = Entry.objects.filter(account_id=account.pk).aggregate(total=Sum("amount"))
+        return int(total["total"] or 0)
+    return Account.objects.values_list("balance", flat=True).get(pk=account.pk)
+
+
 def accounts_lock(ids: Iterable[int]) -> dict[int, Account]:
-    """Lock these accounts (in id order) and return them fresh from the database."""
+    """Lock these accounts and return them fresh from the database: the one way billing
+    locks accounts, all of an operation's at once, in id order, in one statement."""
     ordered = sorted(set(ids))
     locked = Account.objects.select_for_update(of=("self",)).filter(pk__in=ordered).order_by("pk")
     found = {account.pk: account for account in locked}
@@ -135,14 +167,16 @@ def transaction_post(
     amounts = _merge(legs)
     if sum(amounts.values()) != 0:
         raise LedgerError(f"unbalanced transaction {idempotency_key}: {amounts}")
+    cached = {account.pk for account, _amount in legs if not is_system(account)}
     # No savepoint: a caller's transaction (Settle) is already atomic, and nothing in
     # this block raises after a write except a database error, which dooms it anyway.
     with transaction.atomic(savepoint=False):
-        accounts = accounts_lock(amounts) if amounts else {}
+        accounts = accounts_lock(pk for pk in amounts if pk in cached)
         short = [
             pk
             for pk, amount in amounts.items()
             if amount < 0
+            and pk in accounts
             and accounts[pk].floor is not None
             and accounts[pk].balance + amount < accounts[pk].floor  # type: ignore[operator]
             and not below_floor_ok
@@ -161,7 +195,8 @@ def transaction_post(
             except IntegrityError:  # this key was written already: that one stands
                 return Transaction.objects.get(idempotency_key=idempotency_key)
             for pk, amount in amounts.items():
-                Account.objects.filter(pk=pk).update(balance=F("balance") + amount)
+                if pk in accounts:
+                    Account.objects.filter(pk=pk).update(balance=F("balance") + amount)
             Entry.objects.bulk_create(
                 [
                     Entry(transaction=txn, account_id=pk, amount=amount)

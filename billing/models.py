@@ -606,3 +606,44 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class PendingSettlement(models.Model):
+    """An answer delivered whose charge could not be written (the database kept refusing).
+
+    Written with the answer's final state, in place of its usage records; the beat task
+    ``billing.tasks.settlements_retry`` charges it later with the same idempotency keys,
+    and ``ledger_check`` reports it until then. ``uses`` are the turn's uses as JSON
+    (``billing.services.Use`` fields, the model by slug).
+    """
+
+    # A platform-wide work queue, reached only by billing's settlement task and the admin.
+    tenant_scoped = False
+
+    key = models.CharField(max_length=200, unique=True)  # "turn:<assistant message uuid>"
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    prompt = models.ForeignKey(
+        "marketplace.Prompt", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    model = models.ForeignKey("llm.LLMModel", on_delete=models.PROTECT, related_name="+")
+    conversation_id = models.BigIntegerField(null=True, blank=True)
+    message = models.ForeignKey(
+        "chat.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    hold_id = models.BigIntegerField(null=True, blank=True)
+    uses = models.JSONField(default=list)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement to retry")
+        verbose_name_plural = _("settlements to retry")
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["settled_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({'settled' if self.settled_at else 'to settle'})"

@@ -34,6 +34,7 @@ from billing.models import (
     Entry,
     Hold,
     Payout,
+    PendingSettlement,
     Refill,
     TenantBillingPolicy,
     TopUp,
@@ -48,6 +49,14 @@ from spark.tenancy.context import unscoped
 logger = logging.getLogger(__name__)
 
 MIN_CHARGE_CENTS = 50  # Stripe's minimum charge in USD
+# Stripe keeps idempotency keys for 24 hours: a payout pending longer is looked up at Stripe
+# (by its metadata) before it is sent again, since its key no longer protects it.
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+
+
+class EventNotReady(Exception):
+    """A Stripe event that depends on one not applied yet (a dispute of a payment whose
+    checkout is not booked): kept unprocessed and tried again, never dropped."""
 
 
 def cents_to_micros(cents: int) -> int:
@@ -241,7 +250,27 @@ def topup_complete(*, session: dict[str, Any]) -> TopUp | None:
             amount_paid_cents=paid_cents,
             stripe_payment_intent_id=session.get("payment_intent") or "",
         )
+        _waiting_events_wake(intent=str(session.get("payment_intent") or ""))
     return topup
+
+
+def _waiting_events_wake(*, intent: str) -> None:
+    """Disputes of this payment that arrived before it was booked: apply them now."""
+    if not intent:
+        return
+    from billing import tasks
+
+    waiting = WebhookEvent.objects.filter(
+        processed_at__isnull=True, type="charge.dispute.created", payload__contains=intent
+    ).values_list("pk", flat=True)
+
+    def wake(pks: list[int]) -> None:
+        for pk in pks:
+            tasks.webhook_process.delay(event_pk=pk)
+
+    pks = list(waiting)
+    if pks:
+        transaction.on_commit(lambda: wake(pks))
 
 
 def topup_expire(*, session: dict[str, Any]) -> None:
@@ -385,6 +414,10 @@ def refill_succeed(*, refill: Refill, payment_intent_id: str) -> Refill:
 def refill_fail(*, refill: Refill, reason: str) -> Refill:
     """A declined refill: stop auto-refill until a manager fixes the card, and tell them."""
     with transaction.atomic(), unscoped():
+        # The lock order: the tenant's policy row before the refill (as auto_refill_run).
+        TenantBillingPolicy.objects.select_for_update(of=("self",)).filter(
+            tenant_id=refill.tenant_id
+        ).first()
         failed = Refill.objects.filter(pk=refill.pk, status=Refill.Status.PENDING).update(
             status=Refill.Status.FAILED, failure=reason[:300], updated_at=timezone.now()
         )
@@ -549,11 +582,33 @@ def payouts_reconcile(*, older_than_seconds: int = 60) -> int:
         if connect is None:
             payout_fail(payout=payout, reason="no Connect account")
             continue
-        if payout_send(payout=payout, destination=connect.stripe_account_id).status != (
+        if payout_resume(payout=payout, destination=connect.stripe_account_id).status != (
             Payout.Status.PENDING
         ):
             done += 1
     return done
+
+
+def payout_resume(*, payout: Payout, destination: str) -> Payout:
+    """Finish a pending payout. Within Stripe's idempotency window the same key makes a
+    repeat return the transfer already made; after it, the transfer is looked up at Stripe
+    by the payout named in its metadata and recorded, and only sent if there is none."""
+    if timezone.now() - payout.created_at < IDEMPOTENCY_WINDOW:
+        return payout_send(payout=payout, destination=destination)
+    try:
+        found = gateway.transfer_find(
+            destination=destination,
+            metadata_key="payout",
+            value=str(payout.uuid),
+            since=int((payout.created_at - timedelta(hours=1)).timestamp()),
+        )
+    except gateway.StripeError:
+        logger.warning("payout %s: Stripe unavailable for the lookup, will retry", payout.uuid)
+        return payout
+    if found is not None:
+        logger.info("payout %s: reconciled with transfer %s found at Stripe", payout.uuid, found)
+        return payout_record_transfer(payout=payout, transfer_id=found)
+    return payout_send(payout=payout, destination=destination)
 
 
 def payouts_run() -> int:
@@ -566,33 +621,67 @@ def payouts_run() -> int:
     return paid
 
 
+def _payout_for_transfer(transfer: dict[str, Any]) -> Payout | None:
+    """The payout a transfer paid (by its id, or by the payout the metadata names), locked."""
+    payout = (
+        Payout.objects.select_for_update(of=("self",))
+        .filter(stripe_transfer_id=transfer.get("id"))
+        .first()
+    )
+    named = (transfer.get("metadata") or {}).get("payout")
+    if payout is None and named:
+        payout = Payout.objects.select_for_update(of=("self",)).filter(uuid=named).first()
+    return payout
+
+
 def transfer_reversed(*, transfer: dict[str, Any]) -> None:
-    """A transfer Stripe reversed (or that failed): the creator's earnings come back."""
+    """A transfer Stripe reversed, in part or in full (or that failed): the creator's
+    earnings come back. Each reversal is booked once, keyed by the reversal's own id, so
+    two partial reversals of one transfer both count, in whatever order their events come."""
+    transfer_id = str(transfer.get("id") or "")
     with transaction.atomic():
-        payout = (
-            Payout.objects.select_for_update(of=("self",))
-            .filter(stripe_transfer_id=transfer.get("id"))
-            .first()
-        )
+        payout = _payout_for_transfer(transfer)
         if payout is None:
-            logger.warning("reversed transfer %s matches no payout", transfer.get("id"))
+            logger.warning("reversed transfer %s matches no payout of Spark's", transfer_id)
             return
-        reversed_cents = int(transfer.get("amount_reversed") or transfer.get("amount") or 0)
-        amount = min(cents_to_micros(reversed_cents), payout.amount)
-        if amount <= 0:
-            return
-        ledger.transaction_post(
-            kind=Transaction.Kind.PAYOUT_REVERSAL,
-            idempotency_key=f"transfer-reversed:{transfer.get('id')}",
-            reference=f"transfer:{transfer.get('id')}",
-            legs=[
-                (ledger.system_account(Account.Kind.STRIPE_CLEARING), -amount),
-                (payout.account, amount),
-            ],
+        if payout.status == Payout.Status.PENDING:
+            # The reversal came before Spark recorded the transfer: record it first.
+            payout = payout_record_transfer(payout=payout, transfer_id=transfer_id)
+        reversals = [
+            (f"transfer-reversal:{reversal['id']}", int(reversal.get("amount") or 0))
+            for reversal in (transfer.get("reversals") or {}).get("data") or []
+        ]
+        if not reversals:  # transfer.failed, or an object without its reversals
+            cents = int(transfer.get("amount_reversed") or transfer.get("amount") or 0)
+            reversals = [(f"transfer-reversed:{transfer_id}", cents)]
+        booked = (
+            Entry.objects.filter(
+                account=payout.account,
+                transaction__kind=Transaction.Kind.PAYOUT_REVERSAL,
+                transaction__reference=f"transfer:{transfer_id}",
+            ).aggregate(total=Sum("amount"))["total"]
+            or 0
         )
-        Payout.objects.filter(pk=payout.pk).update(
-            status=Payout.Status.REVERSED, updated_at=timezone.now()
-        )
+        for key, cents in sorted(reversals):
+            if Transaction.objects.filter(idempotency_key=key).exists():
+                continue
+            amount = min(cents_to_micros(cents), payout.amount - booked)
+            if amount <= 0:
+                continue
+            ledger.transaction_post(
+                kind=Transaction.Kind.PAYOUT_REVERSAL,
+                idempotency_key=key,
+                reference=f"transfer:{transfer_id}",
+                legs=[
+                    (ledger.system_account(Account.Kind.STRIPE_CLEARING), -amount),
+                    (payout.account, amount),
+                ],
+            )
+            booked += amount
+        if booked >= payout.amount:
+            Payout.objects.filter(pk=payout.pk).update(
+                status=Payout.Status.REVERSED, updated_at=timezone.now()
+            )
 
 
 # --- disputes --------------------------------------------------------------------------------
@@ -611,12 +700,18 @@ def dispute_open(*, dispute: dict[str, Any]) -> None:
         )
     source = topup or refill
     if source is None:
-        logger.warning("dispute %s matches no payment", dispute.get("id"))
-        return
+        raise EventNotReady(
+            f"dispute {dispute.get('id')}: payment {intent or '(none)'} is not booked yet"
+        )
     amount = cents_to_micros(int(dispute.get("amount") or 0))
     idempotency_key = f"dispute:{dispute.get('id')}"
     with transaction.atomic(), unscoped():
-        wallet = ledger.accounts_lock([source.account_id])[source.account_id]
+        # Every account the clawback may take from, locked with the wallet in one statement
+        # (the ledger's lock order): the earners of the uses the whole amount could have paid.
+        wallet_row = Account.objects.get(pk=source.account_id)
+        earners = _clawbacks(wallet=wallet_row, since=source.created_at, spent=amount)
+        locked = ledger.accounts_lock([source.account_id, *(a.pk for a, _amount in earners)])
+        wallet = locked[source.account_id]
         if Transaction.objects.filter(idempotency_key=idempotency_key).exists():
             return  # booked already (under the wallet's lock: no concurrent delivery races)
         debit = min(amount, max(wallet.balance - (wallet.floor or 0), 0))
@@ -775,11 +870,27 @@ def webhook_process(*, event_pk: int) -> None:
             WebhookEvent.objects.filter(pk=event_pk).update(
                 processed_at=timezone.now(), error="", attempts=F("attempts") + 1
             )
+    except EventNotReady as waiting:
+        _event_not_applied(event_pk, f"waiting: {waiting}", waiting=True)
     except Exception as error:
         logger.exception("Stripe event %s failed", event_pk)
-        WebhookEvent.objects.filter(pk=event_pk).update(
-            error=repr(error)[:2000], attempts=F("attempts") + 1
+        _event_not_applied(event_pk, repr(error), waiting=False)
+
+
+def _event_not_applied(event_pk: int, error: str, *, waiting: bool) -> None:
+    """Keep the event unprocessed (the retry task tries again); after the last attempt it
+    stays for staff, with its error, in the admin's unprocessed events."""
+    WebhookEvent.objects.filter(pk=event_pk).update(error=error[:2000], attempts=F("attempts") + 1)
+    attempts = WebhookEvent.objects.filter(pk=event_pk).values_list("attempts", flat=True).first()
+    if attempts is not None and attempts >= WEBHOOK_MAX_ATTEMPTS:
+        logger.error(
+            "Stripe event %s not applied after %d attempts; left for staff: %s",
+            event_pk,
+            attempts,
+            error,
         )
+    elif waiting:
+        logger.warning("Stripe event %s kept for later (attempt %s): %s", event_pk, attempts, error)
 
 
 WEBHOOK_MAX_ATTEMPTS = 10
@@ -802,8 +913,14 @@ def holds_release_stale(*, older_than_seconds: int) -> int:
     """Release holds whose answers died with their process (the sweeper)."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     released = 0
-    stale = Hold.objects.filter(released_at__isnull=True, created_at__lt=cutoff).exclude(
-        reference__startswith="payout:"
+    # A payout's hold, and the hold of an answer waiting for its settlement, are not stale.
+    waiting = PendingSettlement.objects.filter(
+        settled_at__isnull=True, hold_id__isnull=False
+    ).values("hold_id")
+    stale = (
+        Hold.objects.filter(released_at__isnull=True, created_at__lt=cutoff)
+        .exclude(reference__startswith="payout:")
+        .exclude(pk__in=waiting)
     )
     for hold_id in stale.values_list("pk", flat=True):
         if ledger.hold_release(hold_id=hold_id) is not None:

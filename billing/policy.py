@@ -119,6 +119,8 @@ class Plan:
 
 
 def prices_of(model: Any) -> Prices:
+    if model is None:  # a tool priced per use, with no model behind it (web search)
+        return Prices(input=0, output=0, cached=0)
     return Prices(
         input=model.input_price, output=model.output_price, cached=model.cached_input_price
     )

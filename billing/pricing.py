@@ -98,6 +98,18 @@ def split(
     )
 
 
+def split_per_use(listed: int, rates: Rates, *, byok: bool = False) -> Split:
+    """The price of one tool use listed at ``listed`` µ$ (an image, a search call) and its
+    parts: the provider's price, the platform's margin on it, the curator's commission on
+    the platform's take. Tools carry no creator markup (it is per token)."""
+    provider = 0 if byok else listed
+    margin = ceil_div(listed * rates.margin_bp, BASIS_POINTS)
+    curator = margin * min(rates.curator_commission_bp, BASIS_POINTS) // BASIS_POINTS
+    return Split(
+        provider_cost=provider, platform_fee=margin - curator, creator_fee=0, curator_fee=curator
+    )
+
+
 def collect(split_: Split, *, payable: int) -> tuple[Split, int]:
     """What to book when the payer can cover only ``payable`` of the total.
 

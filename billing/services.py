@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,12 +27,14 @@ from billing.models import (
     Account,
     Hold,
     MemberCap,
+    PendingSettlement,
     PricingSettings,
     TenantBillingPolicy,
     Transaction,
     UsageRecord,
 )
-from billing.pricing import Split, collect, split
+from billing.pricing import Split, collect, split, split_per_use
+from chat import services as chat_services
 from chat.models import Conversation
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
@@ -121,15 +123,14 @@ def member_spent_this_month(*, tenant: Tenant, user: Any, payer: Account) -> int
 
 
 def _cap_check(
-    *, plan: policy.Plan, tenant: Tenant, user: Any, payer: Account, estimate: int
+    *, cap: MemberCap | None, tenant: Tenant, user: Any, payer: Account, estimate: int
 ) -> None:
-    cap = plan.cap
+    """``cap`` is locked by the caller (before the payer's account)."""
     if cap is None:  # the user's own wallet: no member cap
         return
+    if cap.monthly_cap is None:  # a manager chose no limit for this member
+        return
     with unscoped():
-        cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=cap.pk)
-        if cap.monthly_cap is None:  # a manager chose no limit for this member
-            return
         held_by_user = (
             Hold.objects.filter(account=payer, user=user, released_at__isnull=True).aggregate(
                 total=Sum("amount")
@@ -192,6 +193,10 @@ def turn_reserve(
     plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
     estimate = estimate_price(plan=plan, model=model, input_tokens=input_tokens, byok=byok)
     with transaction.atomic():
+        cap = None
+        if plan.cap is not None:  # the lock order: the member's cap, then the account
+            with unscoped():
+                cap = MemberCap.objects.select_for_update(of=("self",)).get(pk=plan.cap.pk)
         payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
         if payer.is_frozen:
             raise PaymentRequired(
@@ -213,7 +218,7 @@ def turn_reserve(
                     "available_usd": usd(max(payer.available, 0)),
                 },
             )
-        _cap_check(plan=plan, tenant=tenant, user=user, payer=payer, estimate=estimate)
+        _cap_check(cap=cap, tenant=tenant, user=user, payer=payer, estimate=estimate)
         hold = ledger.hold_place(account=payer, amount=estimate, reference=reference, user=user)
     return Reservation(payer.pk, plan.payer_kind, hold.pk, estimate, plan)
 
@@ -231,13 +236,25 @@ class Use:
 
     kind: str
     detail: str
-    model: LLMModel
+    model: LLMModel | None  # None: a tool priced per use with no model (web search)
     input_tokens: int
     output_tokens: int
     cached_tokens: int
     reasoning_tokens: int
     key_source: str
     idempotency_key: str
+    listed_price: int | None = None  # a tool use's catalogue price (µ$), instead of tokens
+
+
+def _accounts_paid(plan: policy.Plan) -> list[Account]:
+    """The cached accounts a use under ``plan`` may credit or debit (system accounts are
+    never locked)."""
+    accounts = [plan.payer]
+    if plan.creator is not None:
+        accounts.append(ledger.creator_earnings(plan.creator))
+    if plan.curator is not None:
+        accounts.append(ledger.curator_commission(plan.curator))
+    return accounts
 
 
 def _book(
@@ -286,14 +303,17 @@ def usage_charge(
         existing = UsageRecord.objects.filter(idempotency_key=use.idempotency_key).first()
     if existing is not None:
         return existing
-    price = split(
-        plan.prices if use.model is None else policy.prices_of(use.model),
-        plan.rates,
-        input_tokens=use.input_tokens,
-        output_tokens=use.output_tokens,
-        cached_tokens=use.cached_tokens,
-        byok=use.key_source == "user",
-    )
+    if use.listed_price is not None:
+        price = split_per_use(use.listed_price, plan.rates, byok=use.key_source == "user")
+    else:
+        price = split(
+            plan.prices if use.model is None else policy.prices_of(use.model),
+            plan.rates,
+            input_tokens=use.input_tokens,
+            output_tokens=use.output_tokens,
+            cached_tokens=use.cached_tokens,
+            byok=use.key_source == "user",
+        )
     booked, shortfall = collect(price, payable=payable)
     reference = f"message:{message_id}" if message_id else f"conversation:{conversation_id}"
     txn = _book(
@@ -314,7 +334,7 @@ def usage_charge(
             message_id=message_id,
             prompt=prompt,
             model=use.model,
-            model_slug=use.model.slug,
+            model_slug=use.model.slug if use.model is not None else use.detail[:120],
             key_source=use.key_source,
             input_tokens=use.input_tokens,
             output_tokens=use.output_tokens,
@@ -361,20 +381,31 @@ def uses_settle(
     assert transaction.get_connection().in_atomic_block
     if plan is None:
         plan = policy.plan_for(tenant=tenant, user=user, prompt=prompt, model=model)
-    payer = ledger.accounts_lock([plan.payer.pk])[plan.payer.pk]
-    own_hold = 0
-    hold = None
-    if hold_id is not None:
-        hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first()
-        own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
+    planned = [
+        (
+            use,
+            plan
+            if use.kind == UsageRecord.Kind.ANSWER
+            else policy.plan_for(
+                tenant=tenant, user=user, prompt=None, model=use.model, evaluator=True
+            ),
+        )
+        for use in uses
+    ]
+    # Every account this settlement changes, locked at once (ledger's lock order).
+    to_lock = {plan.payer.pk}
+    for _use, use_plan in planned:
+        to_lock.update(account.pk for account in _accounts_paid(use_plan))
+    hold = Hold.objects.filter(pk=hold_id, released_at__isnull=True).first() if hold_id else None
+    if hold is not None:
+        to_lock.add(hold.account_id)
+    payer = ledger.accounts_lock(to_lock)[plan.payer.pk]
+    if hold is not None:  # under the lock: the sweeper may have released it meanwhile
+        hold = Hold.objects.filter(pk=hold.pk, released_at__isnull=True).first()
+    own_hold = hold.amount if hold is not None and hold.account_id == payer.pk else 0
     payable = _payable(payer, own_hold=own_hold)
     records = []
-    for use in uses:
-        use_plan = plan
-        if use.kind != UsageRecord.Kind.ANSWER:
-            use_plan = policy.plan_for(
-                tenant=tenant, user=user, prompt=None, model=use.model, evaluator=True
-            )
+    for use, use_plan in planned:
         record = usage_charge(
             tenant=tenant,
             user=user,
@@ -388,10 +419,124 @@ def uses_settle(
         payable = max(payable - record.charged, 0)
         records.append(record)
     if hold is not None:
-        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=hold.account_id == payer.pk)
+        ledger.hold_release(hold_id=hold.pk, hold=hold, locked=True)
     if any(r.charged for r in records) and plan.payer_kind == "tenant":
         _maybe_auto_refill(tenant=tenant, policy_row=plan.policy)
     return Settlement(records=records, cost=sum(r.total for r in records), payer_id=payer.pk)
+
+
+def use_as_json(use: Use) -> dict[str, Any]:
+    """A use as a to-settle row keeps it (the model by slug)."""
+    return {
+        "kind": use.kind,
+        "detail": use.detail,
+        "model": use.model.slug if use.model is not None else "",
+        "input_tokens": use.input_tokens,
+        "output_tokens": use.output_tokens,
+        "cached_tokens": use.cached_tokens,
+        "reasoning_tokens": use.reasoning_tokens,
+        "key_source": use.key_source,
+        "idempotency_key": use.idempotency_key,
+    }
+
+
+def settlement_defer(
+    *,
+    key: str,
+    tenant: Tenant,
+    user: Any,
+    prompt: Any,
+    model: LLMModel,
+    uses: list[Use],
+    conversation_id: int | None,
+    message_id: int | None,
+    hold_id: int | None,
+    error: str,
+) -> PendingSettlement:
+    """Leave a turn's charge to ``settlements_retry``: one row per turn (by ``key``).
+
+    The turn's hold stays open, so the money stays reserved for it.
+    """
+    row, _created = PendingSettlement.objects.get_or_create(
+        key=key,
+        defaults={
+            "tenant": tenant,
+            "user": user,
+            "prompt": prompt,
+            "model": model,
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "hold_id": hold_id,
+            "uses": [use_as_json(use) for use in uses],
+            "attempts": 1,
+            "last_error": error[:2000],
+        },
+    )
+    return row
+
+
+def pending_settlement_settle(*, pending_id: int) -> bool:
+    """Charge a deferred turn with the keys it was given (a repeat charges nothing twice).
+
+    Returns whether this call settled it. The usage records, their transactions, the
+    message's cost and the row's ``settled_at`` commit together.
+    """
+    with transaction.atomic(), unscoped():
+        row = (
+            PendingSettlement.objects.select_for_update(of=("self",))
+            .select_related("tenant", "user", "prompt", "model")
+            .filter(pk=pending_id, settled_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        slugs = {use["model"] for use in row.uses}
+        models = {m.slug: m for m in LLMModel.objects.filter(slug__in=slugs)}
+        uses = [
+            Use(**{**use, "model": models[use["model"]] if use["model"] else None})
+            for use in row.uses
+            if not use["model"] or use["model"] in models
+        ]
+        with tenant_scope(row.tenant):
+            settlement = uses_settle(
+                tenant=row.tenant,
+                user=row.user,
+                prompt=row.prompt,
+                model=row.model,
+                uses=uses,
+                conversation_id=row.conversation_id,
+                message_id=row.message_id,
+                hold_id=row.hold_id,
+            )
+        if row.message_id is not None:
+            chat_services.message_cost_set(message_id=row.message_id, cost_micros=settlement.cost)
+        PendingSettlement.objects.filter(pk=row.pk).update(
+            settled_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+        )
+    return True
+
+
+def settlements_retry() -> int:
+    """Beat: settle every deferred turn the database now accepts. Returns how many."""
+    settled = 0
+    with unscoped():
+        pending = list(
+            PendingSettlement.objects.filter(settled_at__isnull=True)
+            .order_by("created_at")
+            .values_list("pk", "key", "message_id")[:500]
+        )
+    for pk, key, message_id in pending:
+        try:
+            settled += pending_settlement_settle(pending_id=pk)
+        except Exception as error:  # one refused row must not stop the others
+            logger.exception(
+                "settlement %s (%s, message %s) still cannot be written", pk, key, message_id
+            )
+            with unscoped():
+                PendingSettlement.objects.filter(pk=pk).update(
+                    attempts=F("attempts") + 1, last_error=repr(error)[:2000]
+                )
+    return settled
 
 
 def _maybe_auto_refill(*, tenant: Tenant, policy_row: TenantBillingPolicy | None) -> None:

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from accounts.models import Tenant
-from billing import payments
+from billing import payments, services
 from billing.models import TenantBillingPolicy
 from spark.tenancy.context import unscoped
 from spark.tenancy.tasks import TenantTask
@@ -61,3 +61,9 @@ def webhooks_retry() -> None:
 def release_stale_holds() -> None:
     with unscoped():
         payments.holds_release_stale(older_than_seconds=settings.SPARK_BILLING_HOLD_TTL_SECONDS)
+
+
+@shared_task(acks_late=True)
+def settlements_retry() -> None:
+    """Beat: charge the answers whose settlement the database refused (same keys)."""
+    services.settlements_retry()

@@ -390,6 +390,7 @@ EXPORT_COLUMNS = [
 
 @login_required
 @require_GET
+@rate_limit("export", key="user")
 def platform_export(request: HttpRequest) -> StreamingHttpResponse:
     _staff_only(request)
     period = selectors.date_range_from(request.GET)

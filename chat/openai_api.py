@@ -316,6 +316,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         client_id=uuid.uuid4().hex,
         client_ip=client_ip(request),
         supplied=supplied,
+        discard_if_refused=True,
+        conversation_opened=not continued,
     )
     response = await _answer(turn, parsed)
     response[CONVERSATION_HEADER] = str(conversation.uuid)
@@ -386,6 +388,31 @@ def _sse(payload: dict[str, Any] | str) -> bytes:
     return f"data: {data}\n\n".encode()
 
 
+def _replacement(base: dict[str, Any], blocked: dict[str, Any]) -> bytes:
+    """The output guard stopped the answer after some of it was streamed: a chunk whose
+    content is the refusal (after a blank line) and whose ``spark`` field tells clients
+    that can to replace the text received so far with ``spark.content``."""
+    return _sse(
+        {
+            **base,
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {"content": "\n\n" + blocked["reason"]},
+                    "finish_reason": None,
+                }
+            ],
+            "spark": {
+                "event": "message.blocked",
+                "stage": "output",
+                "category": blocked["category"],
+                "replace": True,
+                "content": blocked["reason"],
+            },
+        }
+    )
+
+
 async def _chunks(
     turn: Turn, parsed: CompletionRequest, events: ConversationEvents, first: list[dict[str, Any]]
 ) -> AsyncIterator[bytes]:
@@ -423,6 +450,8 @@ async def _chunks(
                     )
                 elif event["type"] in TERMINAL:
                     done = event
+            if done["type"] == "message.blocked" and done.get("stage") == "output":
+                yield _replacement(base, done)
             usage = done.get("usage", {})
             finish = (
                 "content_filter"

@@ -4,7 +4,10 @@ Stages are listed in ``SPARK_PIPELINE`` (like middleware). Each is a class whose
 instances are ``async def __call__(self, turn, call_next)``; a stage may change the turn,
 refuse it (raise ``TurnRefused``/``TurnBlocked``), or call ``await call_next(turn)`` to
 go on. Chat ships AccessGate, BuildContext and Generate; billing and the watchdog plug
-their stages in through the setting, without changes to chat.
+their stages in through the setting, without changes to chat. A stage that must read the
+answer as it streams appends an ``OutputFilter`` to ``turn.output_filters``: Generate
+publishes only what the filters release, and stops the answer when one raises
+``OutputBlocked`` (docs/pipeline.md).
 """
 
 from __future__ import annotations
@@ -62,6 +65,33 @@ class TurnBlocked(Exception):
         self.category = category
 
 
+class OutputBlocked(TurnBlocked):
+    """An output filter stopped the answer while it streamed (``stage`` "output").
+
+    Generate stops the model at once; nothing the filter held back is shown; the answer's
+    text becomes ``reason`` and clients replace what they showed of it
+    (``message.blocked`` with ``stage`` "output").
+    """
+
+    def __init__(self, reason: str, *, category: str, rule: str = "") -> None:
+        super().__init__(reason, category=category)
+        self.rule = rule
+
+
+class OutputFilter(Protocol):
+    """Reads the answer as it streams, before any client sees it (a stage installs one in
+    ``turn.output_filters``; the watchdog's output guard is one)."""
+
+    def feed(self, text: str) -> str:
+        """A delta in; the text that may be shown now out (it may hold some back).
+        Raises ``OutputBlocked`` to stop the answer."""
+        ...
+
+    def finish(self) -> str:
+        """The stream (or a tool round of it) ended: what it still holds, to show."""
+        ...
+
+
 @dataclass(frozen=True)
 class ExtraUsage:
     """Model usage a stage caused beside the answer (an evaluator, a tool), for billing."""
@@ -71,6 +101,10 @@ class ExtraUsage:
     usage: Usage
     key_source: str = "platform"
     reference: str = ""  # what caused it (an event id), for idempotency
+    # A tool use priced per use in the catalogue (``spark.llm.models.ToolPrice``), not by
+    # tokens: the tool and its variant ("generate_image", "1024x1024/medium").
+    tool: str = ""
+    variant: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +142,10 @@ class Turn:
     # earlier turns, tool results and names the client sent with this message (the
     # OpenAI-compatible API); chat.stages.client_supplied adds what it stored before
     supplied: list[SuppliedText] = field(default_factory=list)
+    # An API request (REST, the OpenAI-compatible API): if the turn is refused, what it
+    # wrote is removed (the browser keeps a refused message, marked not sent, to resend).
+    discard_if_refused: bool = False
+    conversation_opened: bool = False  # this request opened the conversation
 
     # resolved by AccessGate
     prompt: Prompt | None = None
@@ -124,6 +162,7 @@ class Turn:
     context: list[ChatMessage] = field(default_factory=list)
     tools: list[ToolSpec] = field(default_factory=list)
     input_token_estimate: int = 0
+    output_filters: list[OutputFilter] = field(default_factory=list)
 
     # results of Generate
     text_out: str = ""
@@ -135,6 +174,7 @@ class Turn:
     error_message: str = ""
     cost_micros: int = 0
     extra_usage: list[ExtraUsage] = field(default_factory=list)
+    blocked: OutputBlocked | None = None  # an output filter stopped the answer
 
     # plumbing
     events: TurnEvents | None = None
@@ -145,6 +185,19 @@ class Turn:
     def emit(self, event: dict[str, Any]) -> None:
         if self.events is not None:
             self.events.emit(event)
+
+    def filter_output(self, text: str) -> str:
+        """``text`` through the output filters: what may be shown now."""
+        for output_filter in self.output_filters:
+            text = output_filter.feed(text)
+        return text
+
+    def finish_output(self) -> str:
+        """Everything the output filters still hold, once the stream (or a round) ended."""
+        text = ""
+        for output_filter in self.output_filters:
+            text = output_filter.feed(text) + output_filter.finish()
+        return text
 
     @property
     def assistant_id(self) -> str:

@@ -12,7 +12,6 @@ can make channels_redis drop another socket's message.)
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from chat import services
 from chat.events import TurnEvents
 from chat.models import Message
-from chat.pipeline import Turn, TurnBlocked, TurnRefused, run_stages
+from chat.pipeline import OutputBlocked, Turn, TurnBlocked, TurnRefused, run_stages
 from spark.common.asyncdb import db
 from spark.tenancy.context import tenant_scope
 
@@ -111,11 +110,34 @@ async def run_turn(turn: Turn) -> TurnOutcome:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
-            with contextlib.suppress(Exception):
+            try:
                 await events.drain()
                 if turn.assistant_message is not None:
                     await events.buffer.close(turn.assistant_id)
+            except Exception:  # the answer is stored; only its live delivery is at stake
+                logger.exception(
+                    "turn events of message %s (conversation %s) could not be flushed",
+                    turn.assistant_id,
+                    turn.conversation.uuid,
+                )
             await events.close()
+
+
+def _output_blocked_event(turn: Turn, blocked: OutputBlocked) -> dict[str, Any]:
+    """The answer was stopped while it streamed: clients replace what they showed of it
+    with ``reason`` (the stored answer is that refusal too)."""
+    return {
+        "type": "message.blocked",
+        "message_id": turn.assistant_id,
+        "stage": "output",
+        "category": blocked.category,
+        "reason": blocked.reason,
+        "usage": {
+            "input_tokens": turn.usage.input_tokens,
+            "output_tokens": turn.usage.output_tokens,
+        },
+        "cost_usd": cost_usd(turn.cost_micros),
+    }
 
 
 async def _run(turn: Turn) -> TurnOutcome:
@@ -123,6 +145,15 @@ async def _run(turn: Turn) -> TurnOutcome:
         await run_stages(turn)
         if not turn.completion_written:
             await db(services.turn_write_completion)(turn=turn)
+        if turn.blocked is not None:
+            turn.emit(_output_blocked_event(turn, turn.blocked))
+            return TurnOutcome(
+                status=Message.Status.BLOCKED,
+                http_status=409,
+                code="message_blocked",
+                message=turn.blocked.reason,
+                category=turn.blocked.category,
+            )
         turn.emit(_done_event(turn))
         return TurnOutcome(status=turn.status)
     except TurnBlocked as blocked:
@@ -133,6 +164,7 @@ async def _run(turn: Turn) -> TurnOutcome:
             {
                 "type": "message.blocked",
                 "message_id": turn.assistant_id or None,
+                "stage": "pre",
                 "category": blocked.category,
                 "reason": blocked.reason,
             }
@@ -145,7 +177,9 @@ async def _run(turn: Turn) -> TurnOutcome:
             category=blocked.category,
         )
     except TurnRefused as refused:
-        if turn.assistant_message is not None:
+        if turn.discard_if_refused:
+            await db(services.turn_discard)(turn=turn)
+        elif turn.assistant_message is not None:
             await db(services.turn_mark_refused)(
                 turn=turn, code=refused.code, message=refused.message
             )
@@ -170,16 +204,51 @@ async def _run(turn: Turn) -> TurnOutcome:
             details=refused.details,
         )
     except Exception:
-        logger.exception("turn failed in conversation %s", turn.conversation.uuid)
-        message = _("Something went wrong while answering.")
+        logger.exception(
+            "turn failed: message %s in conversation %s (user %s, status %s)",
+            turn.assistant_id,
+            turn.conversation.uuid,
+            turn.user.pk,
+            turn.status,
+        )
+        return await _after_crash(turn)
+
+
+async def _after_crash(turn: Turn) -> TurnOutcome:
+    """Something raised. An answer already stored, or whose text was delivered, is not
+    turned into a failure: what the user read stands (billing charged it, or left it to
+    settle). Only a turn with nothing delivered is marked failed."""
+    if turn.completion_written:
+        turn.emit(_done_event(turn))
+        return TurnOutcome(status=turn.status)
+    message = _("Something went wrong while answering.")
+    delivered = bool(turn.text_out) and turn.assistant_message is not None
+    if delivered and turn.status in (Message.Status.COMPLETE, Message.Status.INTERRUPTED):
+        pass  # the answer ended; what failed came after it
+    elif delivered:
+        turn.status, turn.error_code, turn.error_message = (
+            Message.Status.INTERRUPTED,
+            "internal_error",
+            message,
+        )
+    else:
         turn.status, turn.error_code, turn.error_message = (
             Message.Status.FAILED,
             "internal_error",
             message,
         )
-        with contextlib.suppress(Exception):
+    try:
+        if not delivered:  # the turn did not go through: what the client sent leaves too
             await db(services.turn_discard_supplied)(turn=turn)
-            await db(services.turn_write_completion)(turn=turn)
+        await db(services.turn_write_completion)(turn=turn)
+    except Exception:
+        logger.exception(
+            "the final state of message %s (conversation %s) could not be written; "
+            "the stuck-stream sweeper closes it",
+            turn.assistant_id,
+            turn.conversation.uuid,
+        )
+    if turn.status != Message.Status.COMPLETE:
         turn.emit(
             {
                 "type": "error",
@@ -189,11 +258,13 @@ async def _run(turn: Turn) -> TurnOutcome:
                 "message_id": turn.assistant_id or None,
             }
         )
-        if turn.assistant_message is not None:
-            turn.emit(_done_event(turn))
-        return TurnOutcome(
-            status=Message.Status.FAILED, http_status=500, code="internal_error", message=message
-        )
+    if turn.assistant_message is not None:
+        turn.emit(_done_event(turn))
+    if delivered:
+        return TurnOutcome(status=turn.status)
+    return TurnOutcome(
+        status=Message.Status.FAILED, http_status=500, code="internal_error", message=message
+    )
 
 
 def turn_start(turn: Turn) -> asyncio.Task[TurnOutcome]:

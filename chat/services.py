@@ -392,16 +392,23 @@ def turn_admit(*, turn: Turn) -> None:
             _("An answer is still being written. Wait for it or stop it first."), "busy", 409
         )
     now = timezone.now()
+    admitted: dict[str, Any] = turn.state.setdefault("chat", {})
     if turn.regenerate is not None:
         user_message = turn.regenerate
-        Message.objects.filter(
+        later = Message.objects.filter(
             conversation=conversation, created_at__gt=user_message.created_at, superseded=False
-        ).exclude(pk=user_message.pk).update(superseded=True)
+        ).exclude(pk=user_message.pk)
+        admitted["superseded"] = list(later.values_list("pk", flat=True))
+        later.update(superseded=True)
     else:
         if turn.edit_of is not None:
-            Message.objects.filter(
-                conversation=conversation, created_at__gte=turn.edit_of.created_at
-            ).update(superseded=True)
+            replaced = Message.objects.filter(
+                conversation=conversation,
+                created_at__gte=turn.edit_of.created_at,
+                superseded=False,
+            )
+            admitted["superseded"] = list(replaced.values_list("pk", flat=True))
+            replaced.update(superseded=True)
         try:
             with transaction.atomic():  # a savepoint: the constraint may refuse the row
                 user_message = Message.objects.create(
@@ -413,7 +420,7 @@ def turn_admit(*, turn: Turn) -> None:
                     attachments=turn.attachments,
                 )
         except IntegrityError:  # chat_message_client_id_once
-            raise _refuse(_("This message was already sent."), "duplicate_message", 409) from None
+            user_message = _resend_of_refused(conversation=conversation, turn=turn)
     model = turn.model
     assert model is not None
     label = (
@@ -434,7 +441,54 @@ def turn_admit(*, turn: Turn) -> None:
     if not conversation.title:
         updates["title"] = _title_from(user_message.content)
         turn.conversation.title = updates["title"]
+        admitted["titled"] = True
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
+
+
+def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
+    """The same client id again: a resend of a message that was refused (every reply to it
+    failed before a word was written: no funds, a rate limit...) answers that message
+    instead of adding a copy; anything else is a duplicate."""
+    earlier = Message.objects.filter(
+        conversation=conversation, role=Message.Role.USER, client_id=turn.client_id
+    ).first()
+    replies = (
+        Message.objects.filter(reply_to=earlier, superseded=False) if earlier is not None else None
+    )
+    not_sent = (
+        earlier is not None
+        and replies is not None
+        and replies.exists()
+        and not replies.exclude(status=Message.Status.FAILED, content="").exists()
+    )
+    if not not_sent or earlier is None or replies is None:
+        raise _refuse(_("This message was already sent."), "duplicate_message", 409)
+    replies.update(superseded=True)
+    return earlier
+
+
+def turn_discard(*, turn: Turn) -> None:
+    """A refused API request writes nothing: remove what admitting it wrote (its messages,
+    the title it gave, the supersessions it made), and the conversation if it opened it."""
+    admitted: dict[str, Any] = turn.state.get("chat") or {}
+    with transaction.atomic():
+        if turn.conversation_opened:
+            Conversation.objects.filter(pk=turn.conversation.pk).delete()
+            return
+        created = [turn.assistant_message]
+        if turn.regenerate is None:
+            created.append(turn.user_message)
+        # and the earlier turns the client sent with it, when they were stored for it
+        supplied = [item.message_id for item in turn.supplied if item.message_id is not None]
+        Message.objects.filter(
+            conversation=turn.conversation,
+            pk__in=[m.pk for m in created if m is not None] + supplied,
+        ).delete()
+        if admitted.get("superseded"):
+            Message.objects.filter(pk__in=admitted["superseded"]).update(superseded=False)
+        if admitted.get("titled"):
+            Conversation.objects.filter(pk=turn.conversation.pk).update(title="")
+            turn.conversation.title = ""
 
 
 def _title_from(text: str) -> str:
@@ -448,6 +502,12 @@ def turn_write_completion(*, turn: Turn) -> None:
     if message is None or turn.completion_written:
         return
     last_seq = turn.events.last_seq(turn.assistant_id) if turn.events is not None else 0
+    if turn.status == Message.Status.BLOCKED:
+        # A blocked answer's question leaves the history the model sees, as the answer does,
+        # and so do the earlier turns the client sent with it (the output guard's stop too).
+        if turn.user_message is not None:
+            Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
+        turn_discard_supplied(turn=turn)
     Message.objects.filter(pk=message.pk).update(
         content=turn.text_out,
         status=turn.status,
@@ -475,6 +535,14 @@ def turn_discard_supplied(*, turn: Turn) -> None:
         )
 
 
+def message_cost_set(*, message_id: int, cost_micros: int) -> None:
+    """The answer's cost once billing has charged it (a settlement written after the fact)."""
+    with unscoped():
+        Message.objects.filter(pk=message_id).update(
+            cost_micros=cost_micros, updated_at=timezone.now()
+        )
+
+
 @transaction.atomic
 def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
     turn_discard_supplied(turn=turn)
@@ -485,8 +553,6 @@ def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
 @transaction.atomic
 def turn_mark_blocked(*, turn: Turn, reason: str, category: str) -> None:
     turn_discard_supplied(turn=turn)
-    if turn.user_message is not None:
-        Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
     turn.status, turn.text_out, turn.error_code = Message.Status.BLOCKED, reason, category
     turn_write_completion(turn=turn)
 

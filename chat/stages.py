@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import json
 import logging
 from typing import Any
@@ -14,7 +16,7 @@ from accounts.personas import alter_ego_describe
 from accounts.selectors import key_context_for_user
 from chat import selectors, services
 from chat.models import Message
-from chat.pipeline import CallNext, SuppliedText, Turn, TurnRefused
+from chat.pipeline import CallNext, OutputBlocked, SuppliedText, Turn, TurnRefused
 from chat.tools import ToolContext, tool_spec, tools_for
 from security.ratelimit import RateLimitExceeded, rate_limit_hit, tenant_key, user_key
 from spark.common.asyncdb import db
@@ -26,6 +28,7 @@ from spark.llm.types import (
     ChatRequest,
     KeyUsed,
     StreamEnd,
+    StreamEvent,
     TextDelta,
     ToolCall,
     ToolCallReady,
@@ -155,13 +158,18 @@ class Generate:
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
         try:
             await self.generate(turn)
+            self.release(turn)
+        except OutputBlocked as blocked:
+            self.block(turn, blocked)
         except LLMError as error:
-            self.fail(turn, error.code, self.readable(error))
+            if self.release(turn):
+                self.fail(turn, error.code, self.readable(error))
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("generation failed for message %s", turn.assistant_id)
-            self.fail(turn, "internal_error", _("Something went wrong while answering."))
+            if self.release(turn):
+                self.fail(turn, "internal_error", _("Something went wrong while answering."))
         if turn.usage.output_tokens == 0 and turn.text_out:
             turn.usage = Usage(
                 input_tokens=turn.usage.input_tokens or turn.input_token_estimate,
@@ -184,6 +192,32 @@ class Generate:
             "stream_interrupted": _("The answer was cut off by the provider."),
         }
         return messages.get(error.code, _("The model could not answer."))
+
+    def release(self, turn: Turn) -> bool:
+        """Show what the output filters still hold of an answer that ended (finished,
+        cancelled or failed). False when that last text made a filter stop the answer."""
+        if not turn.output_filters or turn.events is None or turn.blocked is not None:
+            return turn.blocked is None
+        try:
+            turn.events.delta(turn.assistant_id, turn.finish_output())
+        except OutputBlocked as blocked:
+            self.block(turn, blocked)
+            return False
+        return True
+
+    @staticmethod
+    def block(turn: Turn, blocked: OutputBlocked) -> None:
+        """An output filter stopped the answer: its text becomes the refusal (never what
+        the model wrote); what the model generated is still counted."""
+        turn.usage = dataclasses.replace(
+            turn.usage,
+            input_tokens=max(turn.usage.input_tokens, turn.input_token_estimate),
+            output_tokens=max(turn.usage.output_tokens, estimate_tokens(turn.text_out)),
+        )
+        turn.blocked = blocked
+        turn.status = Message.Status.BLOCKED
+        turn.text_out = blocked.reason
+        turn.error_code, turn.error_message = blocked.category, ""
 
     @staticmethod
     def fail(turn: Turn, code: str, message: str) -> None:
@@ -209,6 +243,9 @@ class Generate:
                 metadata={"base_url": model.base_url} if model.base_url else {},
             )
             calls, round_usage, finished = await self.stream_round(turn, request)
+            if calls and turn.output_filters:
+                # The text before the tool calls is shown before them.
+                turn.events.delta(turn.assistant_id, turn.finish_output())
             usage = Usage(
                 input_tokens=usage.input_tokens + round_usage.input_tokens,
                 output_tokens=usage.output_tokens + round_usage.output_tokens,
@@ -238,20 +275,31 @@ class Generate:
         assert turn.events is not None
         events = turn.events
 
+        filtered = bool(turn.output_filters)
+
         async def consume() -> None:
+            stream = get_gateway().stream(request, keys=turn.key_context)
+            # Closed however consumption ends: a filter that stops the answer closes the
+            # provider's stream at once.
+            async with contextlib.aclosing(stream):
+                async for event in stream:
+                    handle(event)
+
+        def handle(event: StreamEvent) -> None:
             nonlocal usage
-            async for event in get_gateway().stream(request, keys=turn.key_context):
-                if isinstance(event, TextDelta):
-                    turn.text_out += event.text
-                    events.delta(turn.assistant_id, event.text)
-                elif isinstance(event, ToolCallReady):
-                    calls.append(event.call)
-                elif isinstance(event, UsageReport):
-                    usage = event.usage
-                elif isinstance(event, KeyUsed):
-                    turn.key_source = event.source
-                elif isinstance(event, StreamEnd) and event.finish_reason == "length":
-                    turn.error_code = "length"
+            if isinstance(event, TextDelta):
+                turn.text_out += event.text
+                events.delta(
+                    turn.assistant_id, turn.filter_output(event.text) if filtered else event.text
+                )
+            elif isinstance(event, ToolCallReady):
+                calls.append(event.call)
+            elif isinstance(event, UsageReport):
+                usage = event.usage
+            elif isinstance(event, KeyUsed):
+                turn.key_source = event.source
+            elif isinstance(event, StreamEnd) and event.finish_reason == "length":
+                turn.error_code = "length"
 
         if turn.cancel.is_set():
             return calls, usage, False
@@ -313,7 +361,7 @@ class Generate:
             except (ValueError, TypeError):
                 content, display, is_error = "The tool arguments were not valid JSON.", {}, True
             except Exception:
-                logger.exception("tool %s failed", call.name)
+                logger.exception("tool %s failed for message %s", call.name, turn.assistant_id)
                 content, display, is_error = (
                     "The tool failed.",
                     {"error": _("The tool failed.")},

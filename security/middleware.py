@@ -72,7 +72,8 @@ class SecurityFilterMiddleware:
         if not settings.SPARK_FILTER_ENABLED:
             return self.get_response(request)
         path = request.path_info
-        if path.startswith(tuple(settings.SPARK_FILTER_EXEMPT_PATHS)):
+        # An exempt prefix with a dot-dot segment after it is traversal, not a static file.
+        if path.startswith(tuple(settings.SPARK_FILTER_EXEMPT_PATHS)) and ".." not in path:
             return self.get_response(request)
         ip = client_ip(request)
         if is_allowlisted(ip):

@@ -7,6 +7,7 @@ user, the tenant, the API key or the client IP. Three ways to apply one:
   raises ``RateLimitExceeded`` (an ``ApplicationError``: HTTP 429 with ``Retry-After`` in
   the API, an ``error`` frame on a socket);
 - a Django view: ``@rate_limit("export", key="user")`` answers 429 (JSON or a page);
+  every export view must carry the ``export`` rate (system check ``spark.security.E002``);
 - a DRF view: ``throttle_classes = [throttle("upload", key="user", methods=("POST",))]``.
 
 Counters live in the default cache (Redis in production, shared by every instance). When
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
@@ -100,12 +102,12 @@ def too_many_requests(request: HttpRequest, error: RateLimitExceeded) -> HttpRes
 
 def rate_limit(
     rate: str, *, key: KeyKind = "user", methods: tuple[str, ...] | None = None
-) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
     """Decorate a Django view: each request (of ``methods``, default all) counts."""
 
-    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
         @wraps(view)
-        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def limited(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if methods is None or request.method in methods:
                 try:
                     rate_limit_hit(rate=rate, key=request_key(request, key))
@@ -113,9 +115,21 @@ def rate_limit(
                     return too_many_requests(request, error)
             return view(request, *args, **kwargs)
 
+        limited.spark_rate_limits = (*getattr(view, "spark_rate_limits", ()), rate)  # type: ignore[attr-defined]
         return limited
 
     return decorate
+
+
+def rate_limits_of(view: Any) -> set[str]:
+    """The named rates a URL's view applies: ``@rate_limit`` or DRF ``throttle`` classes."""
+    names = set(getattr(view, "spark_rate_limits", ()))
+    view_class = getattr(view, "cls", None) or getattr(view, "view_class", None)
+    for throttle_class in getattr(view_class, "throttle_classes", ()) or ():
+        rate_name = getattr(throttle_class, "rate_name", "")
+        if rate_name:
+            names.add(rate_name)
+    return names
 
 
 class RateLimitThrottle(BaseThrottle):

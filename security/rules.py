@@ -25,6 +25,33 @@ from django.conf import settings
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 TARGETS = ("path", "user-agent")
 _END = r"(?:[/?]|$)"
+_SEGMENT_CHAR = r"[^/?\n]"
+
+
+def segment_other_than(word: str, *, not_first: str = "") -> str:
+    """A regex for the rest of one path segment (up to ``/``, ``?`` or the end): not
+    empty, not ``word``, and not starting with a character of ``not_first``. RE2 has no
+    negative lookahead, so it is spelled out: a proper prefix of ``word``, a prefix then
+    a character that differs, or ``word`` and more."""
+    alternatives = []
+    for index, char in enumerate(word):
+        prefix = re.escape(word[:index])
+        excluded = re.escape(char + (not_first if index == 0 else ""))
+        other = rf"[^{excluded}/?\n]{_SEGMENT_CHAR}*"
+        alternatives.append(f"{prefix}{other}" if index == 0 else f"{prefix}(?:{other})?")
+    alternatives.append(f"{re.escape(word)}{_SEGMENT_CHAR}+")
+    return f"(?:{'|'.join(alternatives)}){_END}"
+
+
+# Macros a rule can use (security/rules/README.md).
+_MACROS = {
+    "{end}": _END,
+    # A dot-file or dot-folder segment other than /.well-known/ (RFC 8615); "." and ".."
+    # are the traversal rules' to name.
+    "{dot_segment}": r"\." + segment_other_than("well-known", not_first="."),
+    # The path part of the matched line (rules that must not look into the query).
+    "{path}": r"^[^?\n]*",
+}
 _FLAGS = re.IGNORECASE | re.MULTILINE  # the stdlib baseline's flags (RE2 gets the same)
 
 
@@ -49,7 +76,10 @@ class Rule:
 
     @property
     def regex(self) -> str:
-        return self.pattern.replace("{end}", _END)
+        regex = self.pattern
+        for macro, expansion in _MACROS.items():
+            regex = regex.replace(macro, expansion)
+        return regex
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     ip: str | None = None,
     user_agent: str | None = None,
+    path: str | None = None,
 ) -> AuditLogEntry:
     """Append one audit entry. Actor, IP, user agent and path default to the request's."""
     if actor is None and request is not None:
@@ -72,7 +73,7 @@ def audit_record(
         changes=changes or {},
         ip=ip or None,
         user_agent=user_agent[:300],
-        path=(request.path if request is not None else "")[:300],
+        path=(path if path is not None else request.path if request is not None else "")[:300],
     )
 
 
@@ -109,19 +110,34 @@ def sign_out_record(*, request: HttpRequest | None, user: Any) -> AuditLogEntry 
 
 
 def auth_failure_record(
-    *, request: HttpRequest, account: str = "", kind: str = AuditLogEntry.Action.SIGN_IN_FAILED
+    *,
+    request: HttpRequest | None = None,
+    account: str = "",
+    kind: str = AuditLogEntry.Action.SIGN_IN_FAILED,
+    ip: str | None = None,
+    path: str | None = None,
+    user_agent: str | None = None,
 ) -> Ban | None:
     """A failed sign-in (or an invalid API key): audit it, and ban the IP past the limit.
 
+    Takes the IP, path and user agent from ``request`` (HTTP) or as given (a WebSocket
+    handshake, whose scope is no HttpRequest): both count against the same limit.
     Returns the ban when this failure was one too many.
     """
-    ip = client_ip(request)
+    if ip is None:
+        ip = client_ip(request) if request is not None else ""
+    if path is None:
+        path = request.path if request is not None else ""
+    if user_agent is None:
+        user_agent = request.META.get("HTTP_USER_AGENT", "") if request is not None else ""
     audit_record(
         source=AuditLogEntry.Source.SECURITY,
         action=kind,
         request=request,
         object_repr=account[:200],
         ip=ip,
+        user_agent=user_agent,
+        path=path,
     )
     window = settings.SPARK_FILTER_AUTH_FAILURE_WINDOW
     store = BanStore()
@@ -131,8 +147,8 @@ def auth_failure_record(
     return ban_create(
         ip=ip,
         reason=Ban.Reason.AUTH_FAILURES,
-        path=request.path,
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        path=path,
+        user_agent=user_agent,
         store=store,
     )
 

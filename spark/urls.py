@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.i18n import JavaScriptCatalog
 
 from accounts import views as account_views
@@ -27,6 +27,7 @@ urlpatterns = [
     # The OpenAI-compatible API (any OpenAI client, with a Spark API key).
     path("v1/chat/completions", openai_api.chat_completions, name="openai_chat_completions"),
     path("v1/models", openai_api.models, name="openai_models"),
+    re_path(r"^v1/(?P<path>.*)$", common_views.api_not_found, name="openai_not_found"),
 ]
 
 # Uploaded files (avatars) in development; production serves MEDIA_URL from its storage.

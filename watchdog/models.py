@@ -38,6 +38,7 @@ class FailureMode(models.TextChoices):
 class Stage(models.TextChoices):
     PRE = "pre", _("Pre-watchdog")
     POST = "post", _("Post-watchdog")
+    OUTPUT = "output", _("Output guard")
 
 
 class Verdict(models.TextChoices):

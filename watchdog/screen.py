@@ -26,6 +26,9 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote
 
+from watchdog.classifier import Model, get_model
+from watchdog.decoders import decode_spans, looks_like_language
+
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CATEGORIES = frozenset(
     {"system_info_extraction", "prompt_injection", "malicious_code", "jailbreak", "off_topic"}
@@ -37,7 +40,7 @@ MAX_ATTEMPTS = 64  # candidate blobs tried per message (long code pastes have ma
 # far less than WINDOW characters), and the leetspeak variant is skipped (code is full of
 # digits inside words).
 LONG_TEXT = 2000
-WINDOW = 600
+WINDOW = 320
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +113,13 @@ _INVISIBLE = [
     *range(0x202A, 0x202F),
     *range(0x2060, 0x2070),
     *range(0xFE00, 0xFE10),
+    *range(0xE0100, 0xE01F0),
 ]
 _DELETE_INVISIBLE = dict.fromkeys(_INVISIBLE)
+_INVISIBLE_CHARS = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u3164\ufeff\uffa0\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufe00-\ufe0f\U000e0100-\U000e01ef]+"
+)
 
 # Cyrillic and Greek letters that look like Latin ones (after lower-casing).
 _HOMOGLYPHS = str.maketrans(
@@ -121,8 +129,15 @@ _HOMOGLYPHS = str.maketrans(
         "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ɩ": "i", "ո": "n", "ս": "u",
         "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
         "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ϲ": "c", "ϳ": "j", "ԍ": "g", "ı": "i",
+        "һ": "h", "ӏ": "l", "ɑ": "a", "ꞵ": "b", "ᴀ": "a", "ʙ": "b", "ᴄ": "c", "ᴅ": "d",
+        "ᴇ": "e", "ꜰ": "f", "ɢ": "g", "ʜ": "h", "ɪ": "i", "ᴊ": "j", "ᴋ": "k", "ʟ": "l",
+        "ᴍ": "m", "ɴ": "n", "ᴏ": "o", "ᴘ": "p", "ʀ": "r", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
+        "ᴠ": "v", "ᴡ": "w", "ʏ": "y", "ᴢ": "z", "ɒ": "a", "ǝ": "e", "ɐ": "a", "ʇ": "t",
+        "ɯ": "m", "ɹ": "r", "ʎ": "y", "ʍ": "w", "ɥ": "h", "ɟ": "f", "ƃ": "g", "ɔ": "c",
+        "ϐ": "b", "ϵ": "e", "ϱ": "p", "ϰ": "k", "ω": "w", "ѡ": "w", "ԧ": "h", "ꮪ": "s",
     }
 )  # fmt: skip
+_HOMOGLYPH_CHARS = re.compile("[" + "".join(re.escape(chr(c)) for c in _HOMOGLYPHS) + "]")
 _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
                        "$": "s", "!": "i", "|": "l"})  # fmt: skip
 _COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff]")
@@ -142,13 +157,37 @@ def _decode_tags(match: re.Match[str]) -> str:
     return "".join(chr(ord(c) - 0xE0000) for c in match.group(0) if 0xE0020 <= ord(c) <= 0xE007E)
 
 
+_DELETION = re.compile(r"[^\b\x7f][\b\x7f]")
+_OVERRIDE = re.compile(r"\u202e([^\u202c\u202d\n]*)(?:\u202c|$)", re.MULTILINE)
+
+
+def _apply_deletions(text: str) -> str:
+    """Backspace and DEL erase the character before them, as a terminal would show it."""
+    for _ in range(8):
+        text, count = _DELETION.subn("", text)
+        if not count:
+            break
+    return text.replace("\b", "").replace("\x7f", "")
+
+
 def normalize(text: str) -> str:
     """The text the rules see: visible, Latin-lookalike, accent-free, lower-case."""
+    if "\b" in text or "\x7f" in text:
+        text = _apply_deletions(text)
     if text.isascii():
         return text.lower()
-    text = _TAGS.sub(_decode_tags, text)
-    text = unicodedata.normalize("NFKC", text).translate(_DELETE_INVISIBLE)
-    text = text.lower().translate(_HOMOGLYPHS)
+    if "\u202e" in text:  # right-to-left override: the reader sees the span reversed
+        text = _OVERRIDE.sub(lambda m: m.group(1)[::-1], text)
+    if max(text) >= "\U000e0000":
+        text = _TAGS.sub(_decode_tags, text)
+    text = unicodedata.normalize("NFKC", text).lower()
+    if text.isascii():
+        return text
+    # str.translate with a dict costs a lookup per character: only when one can apply
+    if _INVISIBLE_CHARS.search(text) is not None:
+        text = _INVISIBLE_CHARS.sub("", text)
+    if _HOMOGLYPH_CHARS.search(text) is not None:
+        text = text.translate(_HOMOGLYPHS)
     if not text.isascii():
         text = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return text
@@ -206,10 +245,114 @@ def _decoded_payloads(text: str) -> list[tuple[str, str]]:
     return found[:MAX_BLOBS]
 
 
+# --- signals: characters that hide or disguise text ------------------------------------------
+
+_INVISIBLE_NEAR_LETTERS = re.compile(
+    r"(?<=[A-Za-z])[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064\ufeff]+"
+    r"|[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064\ufeff]+(?=[A-Za-z])"
+)
+_BIDI_OVERRIDE = re.compile(r"[\u202d\u202e]")
+_MIXED_SCRIPT = re.compile(
+    r"[a-zA-Z][\u0370-\u03ff\u0400-\u04ff\u0500-\u052f]|[\u0370-\u03ff\u0400-\u04ff\u0500-\u052f][a-zA-Z]"
+)
+_COMBINING_MARKS = re.compile(
+    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
+)
+_ODD_VARIATION = re.compile(r"[\ufe00-\ufe0d\U000e0100-\U000e01ef]")
+
+
+def signal(text: str) -> str:
+    """The rule id of a disguise the text carries on its own (empty: none).
+
+    Counted on the raw text: invisible characters inside Latin words, bidirectional
+    overrides, words mixing Latin with Cyrillic or Greek letters, stacked combining marks
+    (zalgo), deletion characters, and variation selectors that carry no emoji style."""
+    deletions = text.count("\b") + text.count("\x7f")
+    if text.isascii() or max(text) < "\u0300":  # every character below is at or above U+0300
+        return "heur.deletion_chars" if deletions >= 2 else ""
+    if len(_INVISIBLE_NEAR_LETTERS.findall(text)) >= 3:
+        return "heur.invisible_chars"
+    if _BIDI_OVERRIDE.search(text):
+        return "heur.bidi_override"
+    if len(_MIXED_SCRIPT.findall(text)) >= 2:
+        return "heur.homoglyphs"
+    marks = len(_COMBINING_MARKS.findall(text))
+    if marks >= 12 and marks > 0.8 * sum(1 for c in text if c.isalpha()):
+        return "heur.zalgo"
+    if len(_ODD_VARIATION.findall(text)) >= 4:
+        return "heur.variation_selectors"
+    if deletions >= 2:
+        return "heur.deletion_chars"
+    return ""
+
+
+# --- adversarial suffixes (GCG-style token salad) -----------------------------------------------
+
+_SUFFIX_TOKEN_WEIRD = re.compile(
+    r"^(?=.*[A-Za-z])(?=.*[^\w'\-.,!?:;()\"])\S+$|^[^\w\s]{2,}$|^[^\w\s\-\u2013\u2014&/]$"
+    r"|[a-z][A-Z]|[A-Z]{2}[a-z]|^\\|\\$"
+)
+_CODE_HINTS = re.compile(
+    r">>>|\n\s{2,}\S|\bdef\s+\w+\(|\bfunction\s*\w*\(|;\s*$|=>|\breturn\b|</?\w+[^>]*>|\bSELECT\b|^\s*[{\[]",
+    re.MULTILINE,
+)
+
+
+def _weird(token: str) -> bool:
+    if (
+        "`" in token
+        or "://" in token
+        or token.startswith("**")
+        or token.endswith(("**", "**,", "**."))
+    ):
+        return False
+    if token.endswith(",") or (token.startswith("*") and token.rstrip(",.").endswith("*")):
+        return False  # a list or an emphasised word
+    return _SUFFIX_TOKEN_WEIRD.search(token) is not None
+
+
+def adversarial_suffix(text: str) -> bool:
+    """A natural-language request followed by a run of token salad: odd mixes of letters and
+    punctuation, glued camel-case words, bracket clusters (what GCG-style optimisers emit)."""
+    if len(text) > 3000 or "\n" in text.strip() or _CODE_HINTS.search(text):
+        return False
+    words = text.split()
+    if len(words) < 12:
+        return False
+    tail = words[-16:] if len(words) >= 24 else words[len(words) // 2 :]
+    weird = sum(1 for w in tail if _weird(w))
+    head = words[: max(4, len(words) - len(tail))]
+    prose = sum(1 for w in head if w.isalpha() and w.islower())
+    return weird >= 4 and weird >= 0.25 * len(tail) and prose >= 3
+
+
+# --- encoded payloads with an instruction to decode and follow ----------------------------------
+
+_DECODE_ASK = re.compile(
+    r"\b(?:decode|decoded|decoding|decipher|decrypt|unscramble|deobfuscate|translate\s+from|convert\s+from|"
+    r"encoded|encoding|cipher|plaintext|base\s?64|base\s?32|base\s?16|hex|hexadecimal|rot-?13|morse|braille|"
+    r"nato|phonetic|atbash|ascii85|base85|uuencoded?|quoted[\s-]printable|binary|bits|reversed|backwards|"
+    r"leetspeak|base2048|decodifica\w*|descifra\w*|codificad[oa]|cifrad[oa]|morse|binario)\b"
+)
+_FOLLOW = re.compile(
+    r"\b(?:follow|execute|obey|carry\s+(?:it\s+)?out|act\s+on|do\s+(?:what|as)\s+it\s+says|respond\s+(?:only\s+)?to|"
+    r"reply\s+(?:to\s+it|directly)|answer\s+(?:it|the\s+question|directly)|comply|instructions?\s+(?:inside|within|it\s+contains)|"
+    r"system\s+message|in\s+your\s+(?:head|monologue|mind)|without\s+(?:commenting|printing)|do\s+not\s+print|"
+    r"so\s+(?:the\s+)?filters|then\s+obey|sigue|ejecuta\w*|obedece|responde|cumple)\b"
+    r"|(?:decoded|plaintext|decodificado)(?:\s+\w+){0,2}\s*:\s*$"
+)
+_BASE2048ISH = re.compile(r"[^\x00-\u024f\s]{12,}")
+_EXOTIC = frozenset(
+    {"morse", "braille", "nato", "atbash", "rot13", "reversed", "vs", "emoji", "uu", "a85", "b85",
+     "qp", "mime", "bin", "b32"}
+)  # fmt: skip
+
+
 class Screen:
     """The compiled rules, indexed by anchor word; ``check`` returns the first that fires."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: list[Rule], model: Model | None = None) -> None:
+        self.model = model
         self.rules = list(rules)
         self.compiled = [re.compile(rule.pattern) for rule in rules]
         self.always = frozenset(i for i, rule in enumerate(rules) if not rule.anchors)
@@ -229,17 +372,24 @@ class Screen:
                 chosen |= found
         return sorted(chosen)
 
-    def _match(self, text: str) -> Rule | None:
+    def _match(self, text: str, *, squashed: bool = False) -> Rule | None:
+        """The first rule matching ``text``. Anchor-less rules (the ``squash`` rules, written
+        for letter-spaced text with the spaces removed) are tried only on that variant."""
         if len(text) > LONG_TEXT:
-            return self._match_long(text)
+            return self._match_long(text, squashed=squashed)
+        always = self.always
         for position in self.candidates(text):
+            if not squashed and position in always:
+                continue
             if self.compiled[position].search(text) is not None:
                 return self.rules[position]
         return None
 
-    def _match_long(self, text: str) -> Rule | None:
+    def _match_long(self, text: str, *, squashed: bool = False) -> Rule | None:
         """Search each rule only in windows around its anchors' occurrences."""
-        spans: dict[int, list[tuple[int, int]]] = {position: [] for position in self.always}
+        spans: dict[int, list[tuple[int, int]]] = (
+            {position: [] for position in self.always} if squashed else {}
+        )
         by_anchor = self.by_anchor
         size = len(text)
         for match in _WORDS.finditer(text):
@@ -277,26 +427,62 @@ class Screen:
         if len(normal) <= LONG_TEXT and _LEETISH.search(normal):
             variants.append(("leet:", normal.translate(_LEET)))
         if _SPACED.search(normal):
-            joined = _SPACED.sub(lambda m: _NOT_LETTERS.sub("", m.group(0)), normal)
+            if len(normal) > LONG_TEXT:  # only the spaced runs, squashed
+                joined = "\n".join(
+                    _NOT_LETTERS.sub("", m.group(0)) for m in _SPACED.finditer(normal)
+                )
+            else:
+                joined = _SPACED.sub(lambda m: _NOT_LETTERS.sub("", m.group(0)), normal)
             variants.append(("spaced:", joined))
         if _MENTIONS_ROT13.search(normal):
             variants.append(("rot13:", codecs.decode(normal, "rot13")))
         for prefix, variant in variants:
-            rule = self._match(variant)
+            rule = self._match(variant, squashed=prefix == "spaced:")
             if rule is not None:
                 return ScreenResult(True, rule.category, prefix + rule.id)
+        disguise = signal(text)
+        if disguise:
+            return ScreenResult(True, "prompt_injection", disguise)
         if depth < MAX_DEPTH:
-            for encoding, decoded in _decoded_payloads(text):
-                inner = self.check(decoded, depth=depth + 1)
-                if inner.flagged:
-                    return ScreenResult(True, inner.category, f"{encoding}:{inner.rule}")
+            decoded = self._decoded(text, normal, depth)
+            if decoded is not None:
+                return decoded
+        if adversarial_suffix(text):
+            return ScreenResult(True, "jailbreak", "heur.adversarial_suffix")
+        if self.model is not None:
+            leet = [variant for prefix, variant in variants if prefix == "leet:"]
+            verdict = self.model.check(leet[0] if leet else normal)
+            if verdict.flagged:
+                return ScreenResult(True, verdict.category, "model.ngram")
         return CLEAR
+
+    def _decoded(self, text: str, normal: str, depth: int) -> ScreenResult | None:
+        spans = decode_spans(text)
+        if not spans:
+            return None
+        asks = _DECODE_ASK.search(normal) is not None
+        follow = _FOLLOW.search(normal) is not None
+        for span in spans:
+            inner = self.check(span.text, depth=depth + 1)
+            if inner.flagged:
+                return ScreenResult(True, inner.category, f"{span.encoding}:{inner.rule}")
+        for span in spans:
+            readable = looks_like_language(span.text) or len(span.text.split()) >= 4
+            if readable and follow:
+                return ScreenResult(True, "prompt_injection", f"enc.follow.{span.encoding}")
+            if (
+                span.encoding in _EXOTIC
+                and looks_like_language(span.text)
+                and (asks or len(span.text) * 2 >= len(normal) // 3)
+            ):
+                return ScreenResult(True, "prompt_injection", f"enc.{span.encoding}")
+        return None
 
 
 @lru_cache(maxsize=1)
 def get_screen() -> Screen:
     """The process-wide screen, compiled from ``watchdog/rules`` on first use."""
-    return Screen(load_rules())
+    return Screen(load_rules(), get_model())
 
 
 def screen(text: str) -> ScreenResult:

@@ -10,14 +10,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Avg, Count, Model, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Max, Model, Q, QuerySet, Sum
 from django.utils import timezone
 
 from chat.models import Conversation, Message
 from marketplace.models import Prompt
 from spark.llm.models import LLMModel
+from spark.tenancy.context import unscoped
 from watchdog.evaluator import TranscriptLine
-from watchdog.models import JudgedText, Supervision, WatchdogEvent
+from watchdog.models import JudgedText, Stage, Supervision, WatchdogEvent
 from watchdog.policy import EffectivePolicy, effective_policy, evaluator_model
 
 
@@ -182,6 +183,24 @@ def judged_known(
 
 
 # --- dashboards (staff: the admin runs unscoped) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutputStops:
+    count: int
+    last_at: Any  # datetime | None
+
+
+def output_stops_for_prompt(*, prompt: Prompt) -> OutputStops:
+    """How often the output guard stopped answers of ``prompt`` (its creator's page).
+
+    Its conversations live in the tenants of the users who chat with it, so this counts
+    across tenants, by the prompt: only a count and a date, nothing of those tenants."""
+    with unscoped():
+        totals = WatchdogEvent.objects.filter(prompt=prompt, stage=Stage.OUTPUT).aggregate(
+            count=Count("id"), last_at=Max("created_at")
+        )
+    return OutputStops(count=totals["count"], last_at=totals["last_at"])
 
 
 def event_counters(*, events: QuerySet[WatchdogEvent]) -> dict[str, Any]:

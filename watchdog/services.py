@@ -37,12 +37,15 @@ from watchdog.evaluator import (
 )
 from watchdog.models import (
     Action,
+    EventType,
     FailureMode,
     JudgedText,
     Level,
     Mode,
+    Severity,
     Stage,
     Supervision,
+    Verdict,
     WatchdogEvent,
     WatchdogPolicy,
 )
@@ -516,6 +519,25 @@ def judged_sweep() -> int:
     with unscoped():
         deleted, _rows = JudgedText.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def output_record(*, turn: Turn, rule: str, rationale: str) -> WatchdogEvent:
+    """Store the output guard's stop (stage ``output``): the answer was reproducing the
+    prompt's system prompt and was replaced by a refusal. Its tokens are charged by
+    billing's Settle like any answer's; there is no evaluator call to record."""
+    assert turn.assistant_message is not None
+    return event_record(
+        conversation=turn.conversation,
+        message_id=turn.assistant_message.pk,
+        stage=Stage.OUTPUT,
+        verdict=Verdict.BLOCK,
+        event_type=EventType.SYSTEM_INFO_EXTRACTION,
+        severity=Severity.ALERT,
+        confidence=1.0,
+        rationale=rationale,
+        action=Action.BLOCKED,
+        rule=rule,
+    )
 
 
 def role_for(prompt: Prompt, *, objectives: tuple[str, ...], steering: str) -> Role:

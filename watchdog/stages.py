@@ -15,6 +15,7 @@ cadence, once the answer is committed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from watchdog.evaluator import (
     takeover_system,
 )
 from watchdog.models import Action, Level, Stage
+from watchdog.output import LeakGuard, canary_for, plant, protect
 from watchdog.policy import EffectivePolicy, evaluator_keys
 from watchdog.presets import persona_for
 from watchdog.screen import CLEAR, LONG_TEXT, ScreenResult, get_screen
@@ -303,6 +305,47 @@ def decide(
         "action": action,
         "rule": screened.rule,
     }
+
+
+class OutputGuard:
+    """Stops an answer that reproduces its prompt's system prompt, as it streams.
+
+    Between BuildContext and Generate: plants the prompt's canary in the system message
+    and installs a ``LeakGuard`` in ``turn.output_filters`` (Generate runs every delta
+    through it before any client sees it). When it stops the answer, the refusal replaces
+    it (chat's runner tells every channel) and a ``system_info_extraction`` event of stage
+    ``output`` is recorded. Conversations without a prompt have nothing to protect.
+    """
+
+    async def __call__(self, turn: Turn, call_next: CallNext) -> None:
+        system = turn.prompt.system_prompt.strip() if turn.prompt is not None else ""
+        if not settings.SPARK_WATCHDOG_OUTPUT_GUARD or not system or not turn.context:
+            await call_next(turn)
+            return
+        assert turn.prompt is not None
+        canary = canary_for(turn.prompt.uuid)
+        head = turn.context[0]
+        if head.role == "system":
+            turn.context[0] = dataclasses.replace(head, content=plant(head.content, canary))
+        guard = LeakGuard(
+            protect(system, canary),
+            reason=refusal(turn),
+            run_words=max(3, settings.SPARK_WATCHDOG_OUTPUT_RUN_WORDS),
+            window=max(1, settings.SPARK_WATCHDOG_OUTPUT_WINDOW),
+            overlap=settings.SPARK_WATCHDOG_OUTPUT_OVERLAP,
+        )
+        turn.output_filters.append(guard)
+        await call_next(turn)
+        if guard.finding is None or turn.blocked is None:
+            return
+        try:
+            await db(services.output_record)(
+                turn=turn, rule=guard.finding.rule, rationale=guard.finding.detail
+            )
+        except Exception:
+            logger.exception(
+                "the output guard could not store its stop of message %s", turn.assistant_id
+            )
 
 
 class SchedulePost:

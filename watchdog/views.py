@@ -14,7 +14,7 @@ from django_ratelimit.core import is_ratelimited
 from accounts.forms import add_application_error
 from marketplace.selectors import prompt_get_for_owner
 from spark.common.exceptions import ApplicationError
-from watchdog import services
+from watchdog import selectors, services
 from watchdog.forms import SECTION_FIELDS, WatchdogPolicyForm
 
 
@@ -63,5 +63,10 @@ def creator_policy(request: HttpRequest, prompt_uuid: str) -> HttpResponse:
     return render(
         request,
         "watchdog/creator_policy.html",
-        {"form": form, "prompt": prompt, "sections": sections},
+        {
+            "form": form,
+            "prompt": prompt,
+            "sections": sections,
+            "output_stops": selectors.output_stops_for_prompt(prompt=prompt),
+        },
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.api.permissions import SignedInSession
 from accounts.api.serializers import (
     AlterEgoSerializer,
     AlterEgoWriteSerializer,
@@ -43,6 +45,10 @@ class MeView(TenantAPIMixin, APIView):
 
 
 class ApiKeyListView(TenantAPIMixin, APIView):
+    """Listing and creating keys needs the signed-in person (docs/accounts.md); a key may
+    still read or revoke itself and its owner's other keys (``ApiKeyDetailView``)."""
+
+    permission_classes = [IsAuthenticated, SignedInSession]
     throttle_classes = [throttle("api_key_create", key="user", methods=("POST",))]
 
     @extend_schema(responses=ApiKeySerializer(many=True), operation_id="api_keys_list")

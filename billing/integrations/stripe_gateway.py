@@ -215,6 +215,18 @@ def transfer_create(
     return str(_call(client().v1.transfers.create, params, idempotency_key).id)
 
 
+def transfer_find(*, destination: str, metadata_key: str, value: str, since: int) -> str | None:
+    """The id of the transfer to ``destination`` created at or after ``since`` (a Unix time)
+    whose metadata names ``value`` under ``metadata_key``, if Stripe has one."""
+    params = {"destination": destination, "created": {"gte": since}, "limit": 100}
+    page = _call(client().v1.transfers.list, params)
+    for transfer in page.auto_paging_iter():
+        metadata = transfer.metadata.to_dict() if transfer.metadata else {}
+        if metadata.get(metadata_key) == value:
+            return str(transfer.id)
+    return None
+
+
 def webhook_verify(*, payload: bytes, signature: str) -> dict[str, Any]:
     """The event, if the ``Stripe-Signature`` header proves Stripe sent this payload."""
     secret = settings.STRIPE_WEBHOOK_SECRET

@@ -12,6 +12,7 @@ from chat.models import Conversation, Folder, Message
 from chat.runner import cost_usd
 from chat.search import SearchHit
 from marketplace.selectors import prompt_model_label
+from spark.common import api_fields as strict
 
 DECIMAL_STRING = {"type": "string", "format": "decimal", "example": "0.000725"}
 
@@ -83,10 +84,10 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
 
 
 class ConversationCreateSerializer(serializers.Serializer[Any]):
-    prompt = serializers.CharField(
+    prompt = strict.CharField(
         required=False, allow_blank=True, help_text="A prompt's slug or id (its `chat_key`)."
     )
-    model = serializers.CharField(
+    model = strict.CharField(
         required=False,
         allow_blank=True,
         help_text="A model id the prompt allows; ignored when the prompt forces one.",
@@ -97,16 +98,16 @@ class ConversationCreateSerializer(serializers.Serializer[Any]):
         help_text="An alter ego's id; omitted: your default alter ego; null: none.",
     )
     folder = serializers.UUIDField(required=False, allow_null=True)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    title = strict.CharField(required=False, allow_blank=True, max_length=200)
 
 
 class ConversationUpdateSerializer(serializers.Serializer[Any]):
-    title = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    title = strict.CharField(required=False, allow_blank=True, max_length=200)
     folder = serializers.UUIDField(
         required=False, allow_null=True, help_text="Move into this folder; null: top level."
     )
-    position = serializers.IntegerField(required=False, min_value=0)
-    model = serializers.CharField(required=False, help_text="Switch model (the prompt's policy).")
+    position = strict.IntegerField(required=False, min_value=0)
+    model = strict.CharField(required=False, help_text="Switch model (the prompt's policy).")
     alter_ego = serializers.UUIDField(required=False, allow_null=True)
 
 
@@ -189,8 +190,8 @@ def message_context(messages: list[Message]) -> dict[str, Any]:
 
 
 class MessageSendSerializer(serializers.Serializer[Any]):
-    text = serializers.CharField(max_length=settings.SPARK_MAX_MESSAGE_CHARS, trim_whitespace=False)
-    client_id = serializers.CharField(
+    text = strict.CharField(max_length=settings.SPARK_MAX_MESSAGE_CHARS, trim_whitespace=False)
+    client_id = strict.CharField(
         max_length=64, help_text="Your id for this message (unique per conversation)."
     )
     edit_of = serializers.UUIDField(
@@ -198,7 +199,7 @@ class MessageSendSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="A user message this text replaces (it and what follows are superseded).",
     )
-    stream = serializers.BooleanField(
+    stream = strict.BooleanField(
         default=False, help_text="Answer as server-sent events instead of one JSON body."
     )
 
@@ -209,10 +210,10 @@ class MessageSendSerializer(serializers.Serializer[Any]):
 
 
 class RegenerateSerializer(serializers.Serializer[Any]):
-    client_id = serializers.CharField(
+    client_id = strict.CharField(
         max_length=64, required=False, allow_blank=True, help_text="Echoed in the events."
     )
-    stream = serializers.BooleanField(default=False)
+    stream = strict.BooleanField(default=False)
 
 
 class ExchangeSerializer(serializers.Serializer[Any]):
@@ -238,18 +239,18 @@ class FolderSerializer(serializers.ModelSerializer[Folder]):
 
 
 class FolderCreateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=80)
+    name = strict.CharField(max_length=80)
     parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]
-    color = serializers.CharField(
+    color = strict.CharField(
         required=False, allow_blank=True, max_length=7, help_text="#rrggbb, or empty."
     )
 
 
 class FolderUpdateSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(required=False, max_length=80)
-    color = serializers.CharField(required=False, allow_blank=True, max_length=7)
+    name = strict.CharField(required=False, max_length=80)
+    color = strict.CharField(required=False, allow_blank=True, max_length=7)
     parent = serializers.UUIDField(required=False, allow_null=True)  # type: ignore[assignment]
-    position = serializers.IntegerField(required=False, min_value=0)
+    position = strict.IntegerField(required=False, min_value=0)
 
 
 class FolderReorderSerializer(serializers.Serializer[Any]):

@@ -10,7 +10,7 @@ the answers it follows, each once and in seq order, filling gaps from the replay
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,6 +20,8 @@ from channels.layers import get_channel_layer
 from chat.events import TERMINAL_EVENTS
 from spark.realtime.groups import conversation_group
 from spark.realtime.replay import get_replay_buffer
+
+logger = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
 RETRY_MS = 2000
@@ -77,8 +79,12 @@ class AnswerFeed:
 
     async def unsubscribe(self) -> None:
         if self.channel:
-            with contextlib.suppress(Exception):
+            try:
                 await self.layer.group_discard(self.group, self.channel)
+            except Exception:  # the layer expires the membership; the answer is unaffected
+                logger.exception(
+                    "SSE channel %s could not leave group %s", self.channel, self.group
+                )
             self.channel = ""
 
     async def receive(self, timeout: float) -> list[dict[str, Any]] | None:

@@ -10,6 +10,7 @@ session requests, and every error is the API's ``{"code", "message", "details"?}
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -42,6 +43,7 @@ from chat.api.sse import (
     sse_frame,
     stream_frames,
 )
+from chat.api.sse_schema import SSE_EVENT_SCHEMA
 from chat.api.views import MESSAGES_BEFORE_PARAM, MESSAGES_LIMIT_PARAM, message_list_response
 from chat.models import Conversation, Message
 from chat.pipeline import Turn
@@ -49,6 +51,7 @@ from chat.runner import TurnOutcome, generation_cancel, turn_start
 from spark.common.api_errors import _validation_message
 from spark.common.exceptions import ApplicationError, error_body
 from spark.common.net import client_ip
+from spark.common.openapi import error_response
 from spark.realtime.replay import get_replay_buffer
 from spark.tenancy.context import tenant_scope
 
@@ -57,10 +60,25 @@ logger = logging.getLogger(__name__)
 Handler = Callable[..., Coroutine[Any, Any, HttpResponseBase]]
 
 SSE_RESPONSE = OpenApiResponse(
-    OpenApiTypes.STR,
+    SSE_EVENT_SCHEMA,
     description="`text/event-stream`: the protocol's events (`event: <type>`, `data: <json>`, "
     "`id: <message_id>:<seq>`) until the answer's `message.done` or `message.blocked`.",
 )
+
+# What sending (or regenerating) answers: the exchange, the stream, or a refusal's status.
+TURN_RESPONSES = {
+    (201, "application/json"): ExchangeSerializer,
+    (200, "text/event-stream"): SSE_RESPONSE,
+    (402, "application/json"): error_response(
+        "The payer cannot afford the answer (`insufficient_funds`, …)."
+    ),
+    (409, "application/json"): error_response(
+        "`busy` (an answer is being written), `duplicate_message` (this `client_id` was "
+        "sent), `message_blocked` (supervision; `details.category`), `model_unavailable`."
+    ),
+    (410, "application/json"): error_response("`prompt_unavailable`: the prompt is gone."),
+    (423, "application/json"): error_response("`conversation_locked` by supervision."),
+}
 
 
 def api_error(code: str, message: str, status: int, details: Any = None) -> JsonResponse:
@@ -70,16 +88,24 @@ def api_error(code: str, message: str, status: int, details: Any = None) -> Json
 class AsyncAPIView(APIView):
     """A DRF view class (for the schema) whose handlers are coroutines Django awaits."""
 
+    streams = False  # whether it can answer with server-sent events
+
     @classmethod
     def as_view(cls, **initkwargs: Any) -> Any:  # type: ignore[override]
         async def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             self = cls(**initkwargs)
             self.args, self.kwargs = args, kwargs
-            handler: Handler | None = getattr(self, (request.method or "").lower(), None)
-            if handler is None:
-                return api_error("method_not_allowed", _("Method not allowed."), 405)
+            method = (request.method or "").lower()
+            handler: Handler | None = getattr(self, method, None)
+            if method != "options" and not inspect.iscoroutinefunction(handler):
+                response = api_error("method_not_allowed", _("Method not allowed."), 405)
+                response["Allow"] = ", ".join(self.allowed_methods)
+                return response
             try:
                 user = await sync_to_async(_authenticate)(request)
+                if method == "options":
+                    return self.options_response()
+                assert handler is not None
                 return await handler(request, user, *args, **kwargs)
             except ApplicationError as error:
                 return api_error(error.code, error.message, error.status_code, error.details)
@@ -95,6 +121,30 @@ class AsyncAPIView(APIView):
         view.initkwargs = initkwargs  # type: ignore[attr-defined]
         view.csrf_exempt = True  # type: ignore[attr-defined]  # checked in _authenticate
         return view
+
+    @property
+    def allowed_methods(self) -> list[str]:
+        """The methods this view answers: its coroutine handlers, and OPTIONS."""
+        return [
+            method.upper()
+            for method in self.http_method_names
+            if method == "options" or inspect.iscoroutinefunction(getattr(self, method, None))
+        ]
+
+    def options_response(self) -> JsonResponse:
+        """OPTIONS, as DRF's own views answer it: the view's name and media types."""
+        renders = ["application/json"]
+        if self.streams:
+            renders.append("text/event-stream")
+        body = {
+            "name": self.get_view_name(),
+            "description": self.get_view_description(),
+            "renders": renders,
+            "parses": ["application/json"],
+        }
+        response = JsonResponse(body)
+        response["Allow"] = ", ".join(self.allowed_methods)
+        return response
 
 
 def _authenticate(request: HttpRequest) -> User:
@@ -198,6 +248,8 @@ MESSAGES_PATH = OpenApiParameter(
 
 
 class MessageListView(AsyncAPIView):
+    streams = True  # answers with server-sent events too
+
     @extend_schema(
         operation_id="conversations_messages_list",
         parameters=[MESSAGES_PATH, MESSAGES_LIMIT_PARAM, MESSAGES_BEFORE_PARAM],
@@ -217,10 +269,7 @@ class MessageListView(AsyncAPIView):
         operation_id="conversations_messages_send",
         parameters=[MESSAGES_PATH],
         request=MessageSendSerializer,
-        responses={
-            (201, "application/json"): ExchangeSerializer,
-            (200, "text/event-stream"): SSE_RESPONSE,
-        },
+        responses=TURN_RESPONSES,
         description="Send a message. Without `stream`: waits for the answer and returns both "
         "messages (201), or the refusal's status (409 busy, duplicate or blocked — "
         '`code` "message_blocked" with `details.category` —, 423 locked, …). With '
@@ -247,11 +296,14 @@ class MessageListView(AsyncAPIView):
             client_id=data["client_id"],
             edit_of=edit_of,
             client_ip=client_ip(request),
+            discard_if_refused=True,
         )
         return await run_and_answer(turn, stream=data["stream"])
 
 
 class RegenerateView(AsyncAPIView):
+    streams = True  # answers with server-sent events too
+
     @extend_schema(
         operation_id="conversations_messages_regenerate",
         parameters=[
@@ -264,10 +316,7 @@ class RegenerateView(AsyncAPIView):
             ),
         ],
         request=RegenerateSerializer,
-        responses={
-            (201, "application/json"): ExchangeSerializer,
-            (200, "text/event-stream"): SSE_RESPONSE,
-        },
+        responses=TURN_RESPONSES,
         description="Answer a user message again; the previous answer (and anything after "
         "it) is superseded. Same answers as sending.",
     )
@@ -290,6 +339,7 @@ class RegenerateView(AsyncAPIView):
             client_id=data.get("client_id", ""),
             regenerate=target,
             client_ip=client_ip(request),
+            discard_if_refused=True,
         )
         return await run_and_answer(turn, stream=data["stream"])
 
@@ -312,13 +362,17 @@ class CancelView(AsyncAPIView):
 
 
 class EventsView(AsyncAPIView):
+    streams = True  # answers with server-sent events too
+
     @extend_schema(
         operation_id="conversations_events",
         parameters=[
             MESSAGES_PATH,
             OpenApiParameter("message_id", OpenApiTypes.UUID, required=True),
             OpenApiParameter(
-                "after_seq", int, description="The last seq you have (0: from the start)."
+                "after_seq",
+                {"type": "integer", "minimum": 0},
+                description="The last seq you have (0: from the start).",
             ),
             OpenApiParameter(
                 "Last-Event-ID",

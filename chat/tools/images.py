@@ -24,6 +24,8 @@ from spark.llm.models import LLMModel
 from spark.llm.types import Usage
 
 MAX_PROMPT = 4000
+SIZES = ("1024x1024", "1024x1536", "1536x1024")
+QUALITIES = ("low", "medium", "high")
 
 
 def _image_model() -> LLMModel | None:
@@ -44,7 +46,17 @@ class GenerateImage:
     parameters: dict[str, Any] = {
         "type": "object",
         "properties": {
-            "prompt": {"type": "string", "description": "What the picture shows, in detail."}
+            "prompt": {"type": "string", "description": "What the picture shows, in detail."},
+            "size": {
+                "type": "string",
+                "enum": list(SIZES),
+                "description": "Square, portrait or landscape (default square).",
+            },
+            "quality": {
+                "type": "string",
+                "enum": list(QUALITIES),
+                "description": "Higher quality costs more (default medium).",
+            },
         },
         "required": ["prompt"],
     }
@@ -54,13 +66,26 @@ class GenerateImage:
         prompt = str(arguments.get("prompt", "")).strip()[:MAX_PROMPT]
         if not prompt:
             return ToolResult(content="No picture was described.", is_error=True)
+        size = str(arguments.get("size") or SIZES[0])
+        quality = str(arguments.get("quality") or "medium")
+        if size not in SIZES or quality not in QUALITIES:
+            return ToolResult(
+                content=f"Size is one of {', '.join(SIZES)}; quality one of "
+                f"{', '.join(QUALITIES)}.",
+                is_error=True,
+            )
         model = await db(_image_model)()
         if model is None:
             message = _("Image generation is not configured on this server.")
             return ToolResult(content=message, display={"error": message}, is_error=True)
         try:
             image = await get_gateway().generate_image(
-                prompt, model=model.model_id, provider=model.provider, keys=context.key_context
+                prompt,
+                model=model.model_id,
+                provider=model.provider,
+                keys=context.key_context,
+                size=size,
+                quality=quality,
             )
             data = image.data
             if data is None and image.url:
@@ -86,12 +111,15 @@ class GenerateImage:
                 display={"error": _("The image could not be made.")},
             )
         display["prompt"] = image.revised_prompt or prompt
-        usage = ExtraUsage(
+        display.update(size=size, quality=quality)
+        usage = ExtraUsage(  # priced per image by size and quality (the catalogue's ToolPrice)
             kind="tool:generate_image",
             model_slug=model.slug,
-            usage=Usage(output_tokens=settings.SPARK_IMAGE_OUTPUT_TOKENS),
+            usage=Usage(),
             key_source=image.key_source,
             reference=display["file_id"],
+            tool=self.name,
+            variant=f"{size}/{quality}",
         )
         return ToolResult(
             content="The picture was made and shown to the user.", display=display, usage=usage

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from chat.integrations.search import SearchUnavailable, search
+from chat.pipeline import ExtraUsage
 from chat.tools import ToolContext, ToolResult
+from spark.llm.types import Usage
 
 MAX_RESULTS = 5
 
@@ -38,8 +40,12 @@ class WebSearch:
                 display={"error": _("The search service is unavailable.")},
                 is_error=True,
             )
+        # A call the search API answered costs one call (the catalogue's ToolPrice).
+        usage = ExtraUsage(kind="tool:web_search", model_slug="", usage=Usage(), tool=self.name)
         if not results:
-            return ToolResult(content=f"No results for “{query}”.", display={"results": []})
+            return ToolResult(
+                content=f"No results for “{query}”.", display={"results": []}, usage=usage
+            )
         lines = [f"{i}. {r.title} — {r.url}\n   {r.snippet}" for i, r in enumerate(results, 1)]
         display = {"query": query, "results": [r.__dict__ for r in results]}
-        return ToolResult(content="\n".join(lines), display=display)
+        return ToolResult(content="\n".join(lines), display=display, usage=usage)

@@ -175,17 +175,17 @@ class PromptWriteSerializer(serializers.Serializer[Prompt]):
     slug = strict.CharField(max_length=120, required=False, allow_blank=True)
     description = strict.CharField(max_length=2000, required=False, allow_blank=True)
     system_prompt = strict.CharField(max_length=50_000)
-    default_model = serializers.SlugRelatedField(slug_field="slug", queryset=LLMModel.objects.all())
-    allowed_models = serializers.SlugRelatedField(
+    default_model = strict.SlugRelatedField(slug_field="slug", queryset=LLMModel.objects.all())
+    allowed_models = strict.SlugRelatedField(
         slug_field="slug", queryset=LLMModel.objects.all(), many=True, required=False
     )
-    forced_model = serializers.SlugRelatedField(
+    forced_model = strict.SlugRelatedField(
         slug_field="slug", queryset=LLMModel.objects.all(), required=False, allow_null=True
     )
     hide_model_name = strict.BooleanField(required=False)
     visibility = serializers.ChoiceField(choices=Prompt.Visibility.choices, required=False)
     enabled_tools = serializers.ListField(child=strict.CharField(), required=False)
-    category = serializers.SlugRelatedField(
+    category = strict.SlugRelatedField(
         slug_field="slug", queryset=Category.objects.all(), required=False, allow_null=True
     )
     starter_messages = serializers.ListField(

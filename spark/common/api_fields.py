@@ -38,3 +38,17 @@ class IntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("not_an_integer")
         return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class SlugRelatedField(serializers.SlugRelatedField):  # type: ignore[type-arg]
+    """An object named by its slug: a string, and never one with a NUL character, which
+    PostgreSQL cannot even compare (the lookup would fail with a server error)."""
+
+    default_error_messages = {"not_a_string": _("Must be a string.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        if "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiResponse
+
 HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -21,7 +23,14 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["code", "message"],
 }
 
-_JSON_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_JSON_ERROR = {"application/json": {"schema": ERROR_REF}}
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An operation's own error answer (a status beyond the shared ones), in the one shape."""
+    return OpenApiResponse(ERROR_REF, description=description)
+
 
 ERROR_RESPONSES: dict[str, dict[str, Any]] = {
     "400": {"description": "The request is invalid.", "content": _JSON_ERROR},
@@ -91,4 +100,26 @@ def document_text_rules(
     for name, schema in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request"):
             _forbid_nul(schema)
+    return result
+
+
+def _nullable_as_type(schema: Any) -> None:
+    if isinstance(schema, dict):
+        if schema.get("nullable") is True and isinstance(schema.get("type"), str):
+            del schema["nullable"]
+            schema["type"] = [schema["type"], "null"]
+        for value in schema.values():
+            _nullable_as_type(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _nullable_as_type(value)
+
+
+def document_nullable_types(
+    result: dict[str, Any], generator: Any, request: Any, public: Any
+) -> dict[str, Any]:
+    """POSTPROCESSING_HOOKS entry: OpenAPI 3.1 has no ``nullable``; the schemas written by
+    hand or by DRF (its paginators' ``next``/``previous``) that use it say ``type: [x,
+    "null"]`` instead, as drf-spectacular does for its own."""
+    _nullable_as_type(result)
     return result

@@ -48,6 +48,14 @@ class StrictPageSizeMixin:
 class StrictPageNumberPagination(StrictPageSizeMixin, PageNumberPagination):
     page_size = 50
     max_page_size = 100
+    last_page_strings = ()  # the schema says a page is a number: no "last"
+
+    def get_page_number(self, request: Request, paginator: Any) -> Any:
+        """DRF reads an empty ``page=`` as page 1; the schema says it is a number."""
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and not raw.isdigit():
+            raise ValidationError({self.page_query_param: [_("Must be a whole number.")]})
+        return super().get_page_number(request, paginator)
 
 
 class StrictCursorPagination(StrictPageSizeMixin, CursorPagination):

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.http import HttpRequest
 
-from spark.llm.models import LLMModel, UserProviderKey
+from spark.llm.models import LLMModel, ToolPrice, UserProviderKey
 
 
 @admin.register(LLMModel)
@@ -45,3 +45,10 @@ class UserProviderKeyAdmin(admin.ModelAdmin[UserProviderKey]):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(ToolPrice)
+class ToolPriceAdmin(admin.ModelAdmin[ToolPrice]):
+    list_display = ["tool", "variant", "price"]
+    list_editable = ["price"]
+    list_filter = ["tool"]

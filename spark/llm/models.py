@@ -81,6 +81,29 @@ class LLMModel(BaseModel):
         return -(-total // 1_000_000)  # ceiling division: never undercharge
 
 
+class ToolPrice(BaseModel):
+    """What one use of a tool costs the platform (its provider's list price), in micro-USD:
+    an image by size and quality, a web search per call. Billing charges it with the
+    platform's margin through the same ledger path as tokens."""
+
+    tool = models.CharField(_("tool"), max_length=64, help_text=_("e.g. generate_image"))
+    variant = models.CharField(
+        _("variant"), max_length=64, blank=True, help_text=_("e.g. 1024x1024/medium")
+    )
+    price = models.PositiveBigIntegerField(_("price per use (µ$)"))
+
+    class Meta:
+        verbose_name = _("tool price")
+        verbose_name_plural = _("tool prices")
+        ordering = ["tool", "variant"]
+        constraints = [
+            models.UniqueConstraint(fields=["tool", "variant"], name="llm_one_price_per_tool_use")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tool} {self.variant}".strip()
+
+
 class KeyMode(models.TextChoices):
     """Whose keys a user's calls may use (``accounts.User.llm_key_mode``)."""
 

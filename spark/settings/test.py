@@ -1,6 +1,7 @@
 """Tests: the same settings as production code paths, with fast hashing and captured mail."""
 
 import os
+import re
 import socket
 
 from spark.settings.base import *  # noqa: F403
@@ -10,7 +11,12 @@ DEBUG = False
 SPARK_DEMO_STREAM_DELAY_MS = 0
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http"
-ALLOWED_HOSTS = ["*"]
+# A real host list, as production has (never "*", which would also switch off the
+# WebSocket Origin check's host test): Django's test client ("testserver"), the live
+# servers on loopback, landing pages on *.pages.localhost (the embedded default's landing
+# origin), and tenant domains under the reserved .example TLD, as production lists the
+# platform's host, a ".tenants.example.com" wildcard and each custom domain.
+ALLOWED_HOSTS = ["testserver", "localhost", ".localhost", "127.0.0.1", "[::1]", ".example"]
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
@@ -41,16 +47,30 @@ SOCIALACCOUNT_PROVIDERS = {
 SPARK_ARGON2_TIME_COST = 1
 SPARK_ARGON2_MEMORY_COST = 1024
 
-# With Redis (CI), each xdist worker gets its own Redis database so that a test can
-# flush its cache without touching another worker's state.
-if REDIS_URL:
-    import re
 
-    # SPARK_TEST_REDIS_DB_OFFSET keeps concurrent test runs on one Redis apart.
-    _redis_db = int(os.environ.get("SPARK_TEST_REDIS_DB_OFFSET", "1")) + int(_worker)
-    _worker_redis_url = re.sub(r"/\d*$", "", REDIS_URL.rstrip("/")) + f"/{_redis_db}"
+def worker_redis(redis_url: str, *, worker: int, offset: int) -> tuple[str, str]:
+    """One test worker's Redis database and channel-layer prefix.
+
+    Each xdist worker gets its own database, so that a test can flush its cache without
+    touching another worker's state, and its own channel-layer prefix: Redis pub/sub
+    ignores the database number (a PUBLISH on db 2 reaches a subscriber on db 3), so
+    without it every worker's staff socket would hear every other worker's events.
+    ``offset`` (SPARK_TEST_REDIS_DB_OFFSET) keeps concurrent test runs on one Redis apart.
+    """
+    database = offset + worker
+    url = re.sub(r"/\d*$", "", redis_url.rstrip("/")) + f"/{database}"
+    return url, f"spark-test-{database}"
+
+
+if REDIS_URL:
+    _worker_redis_url, _worker_layer_prefix = worker_redis(
+        REDIS_URL,
+        worker=int(_worker),
+        offset=int(os.environ.get("SPARK_TEST_REDIS_DB_OFFSET", "1")),
+    )
     CACHES["default"]["LOCATION"] = _worker_redis_url
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = _worker_redis_url  # type: ignore[index]
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _worker_layer_prefix  # type: ignore[index]
 
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -84,7 +84,7 @@ def test_bearer_requests_need_no_csrf_token(user: User) -> None:
     _key, raw = ApiKeyFactory.create(user=user)
     client = Client(enforce_csrf_checks=True)
     response = client.post(
-        "/api/v1/api-keys/",
+        "/api/v1/alter-egos/",
         {"name": "made by a key"},
         content_type="application/json",
         headers=_bearer(raw),
@@ -160,3 +160,34 @@ def test_listing_keys_takes_a_number_of_queries_that_does_not_grow(user: User) -
     for i in range(6):
         ApiKeyFactory.create(user=user, name=f"k{i}")
     assert queries_for_listing() == one
+
+
+def test_an_api_key_cannot_create_another_key(user: User) -> None:
+    # Given a key (say, a stolen one)
+    _key, raw = ApiKeyFactory.create(user=user)
+    # When it asks for a new key
+    response = Client().post(
+        "/api/v1/api-keys/",
+        {"name": "spare"},
+        content_type="application/json",
+        headers=_bearer(raw),
+    )
+    # Then it is refused and no key was made
+    assert response.status_code == 403
+    assert response.json()["code"] == "session_required"
+    with unscoped():
+        assert list(ApiKey.objects.filter(user=user).values_list("name", flat=True)) == ["test key"]
+
+
+def test_an_api_key_cannot_list_its_owners_keys(user: User) -> None:
+    _key, raw = ApiKeyFactory.create(user=user)
+    response = Client().get("/api/v1/api-keys/", headers=_bearer(raw))
+    assert response.status_code == 403
+    assert response.json()["code"] == "session_required"
+
+
+def test_an_api_key_can_still_revoke_itself(user: User) -> None:
+    key, raw = ApiKeyFactory.create(user=user)
+    response = Client().delete(f"/api/v1/api-keys/{key.uuid}/", headers=_bearer(raw))
+    assert response.status_code == 204
+    assert Client().get("/api/v1/me/", headers=_bearer(raw)).status_code == 401

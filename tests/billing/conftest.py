@@ -88,8 +88,9 @@ def fund_tenant(tenant: Tenant, micros: int) -> None:
 
 
 def balance(account: Account) -> int:
+    """The account's balance (a system account's is the sum of its entries)."""
     account.refresh_from_db()
-    return account.balance
+    return ledger.account_balance(account)
 
 
 def conversation_for(user: User, tenant: Tenant, **kwargs: Any) -> Conversation:

@@ -10,11 +10,14 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
-from accounts.models import User
+from accounts.models import Tenant, User
 from billing import ledger
 from billing.invariants import ledger_violations
-from billing.models import Account, Entry, Transaction
+from billing.models import Account, Entry, Transaction, UsageRecord
+from chat import services as chat_services
+from chat.models import Message
 from security.models import AuditLogEntry
+from spark.tenancy.context import tenant_scope, unscoped
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +28,14 @@ def _post(key: str, legs: list[ledger.Leg]) -> Transaction:
     )
 
 
-def test_a_balanced_transaction_moves_both_cached_balances(user: User) -> None:
+def test_a_balanced_transaction_moves_the_wallet_and_the_system_account(user: User) -> None:
     wallet = ledger.user_wallet(user)
     promo = ledger.system_account(Account.Kind.PROMOTIONAL)
     txn = _post("t1", [(promo, -5_000_000), (wallet, 5_000_000)])
     wallet.refresh_from_db()
     promo.refresh_from_db()
-    assert (wallet.balance, promo.balance) == (5_000_000, -5_000_000)
+    assert (wallet.balance, ledger.account_balance(promo)) == (5_000_000, -5_000_000)
+    assert promo.balance == 0  # a system account caches nothing: no row every payer locks
     assert sorted(txn.entries.values_list("amount", flat=True)) == [-5_000_000, 5_000_000]
     assert ledger_violations() == []
 
@@ -166,7 +170,7 @@ def test_wallet_grant_command_credits_from_promotions_and_is_audited(user: User)
     txn = Transaction.objects.get(kind=Transaction.Kind.GRANT)
     assert txn.memo == "conference"
     promo = ledger.system_account(Account.Kind.PROMOTIONAL)
-    assert promo.balance == -2_500_000
+    assert ledger.account_balance(promo) == -2_500_000
     entry = AuditLogEntry.objects.get(action="wallet_grant")
     assert entry.changes["amount_micros"] == 2_500_000
     assert entry.object_id == str(txn.pk)
@@ -202,3 +206,45 @@ def test_new_wallets_start_with_the_signup_credit_when_set(settings: object, use
 def test_no_free_money_by_default(user: User) -> None:
     assert ledger.user_wallet(user).balance == 0
     assert not Transaction.objects.exists()
+
+
+def test_ledger_check_names_a_generated_answer_without_its_usage_record(
+    user: User, public_tenant: Tenant
+) -> None:
+    # Given an answer with tokens that nothing charged, beside one that was charged
+    wallet = ledger.user_wallet(user)
+    with tenant_scope(public_tenant):
+        conversation = chat_services.conversation_create(user=user, tenant=public_tenant)
+        unbilled, billed = (
+            Message.objects.create(
+                tenant=public_tenant,
+                conversation=conversation,
+                role=Message.Role.ASSISTANT,
+                status=Message.Status.COMPLETE,
+                content="An answer.",
+                input_tokens=12,
+                output_tokens=30,
+            )
+            for _ in range(2)
+        )
+        UsageRecord.objects.create(
+            tenant=public_tenant,
+            user=user,
+            payer=wallet,
+            message=billed,
+            model_slug="demo",
+            output_tokens=30,
+            idempotency_key=f"answer:{billed.uuid}",
+        )
+
+    # When the ledger is checked
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("ledger_check", stdout=StringIO(), stderr=err)
+
+    # Then the unbilled answer is named, and only it
+    assert err.getvalue().splitlines() == [
+        f"answer {unbilled.uuid} was generated but has no usage record"
+    ]
+    with unscoped():
+        Message.objects.filter(pk=unbilled.pk).delete()  # repair for the teardown check

@@ -1012,3 +1012,172 @@ def test_an_event_whose_processing_failed_is_retried_later_and_applied_once(
     event.refresh_from_db()
     assert event.processed_at is not None and event.error == ""
     assert balance(ledger.user_wallet(user)) == 20 * MICROS_PER_USD
+
+
+# --- events out of order, replays, payouts past the idempotency window ------------------------
+
+
+def _dispute(intent: str, cents: int, dispute_id: str = "dp_early") -> dict[str, Any]:
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": cents,
+        "charge": "ch_early",
+        "payment_intent": intent,
+        "reason": "fraudulent",
+        "status": "needs_response",
+    }
+
+
+def test_a_dispute_that_arrives_before_its_checkout_waits_and_applies_once_it_is_booked(
+    fake_stripe: FakeStripe, user: User, public_tenant: Tenant, client: Client
+) -> None:
+    # Given a paid checkout whose dispute Stripe delivers first
+    topup = start_topup(user, public_tenant, 10)
+    paid = fake_stripe.complete_session(topup.stripe_session_id or "")
+    dispute = fake_stripe.signed_event(
+        "charge.dispute.created", _dispute(str(paid["payment_intent"]), 1000)
+    )
+    checkout = fake_stripe.signed_event("checkout.session.completed", paid)
+
+    # When the dispute comes first
+    assert deliver(client, *dispute) == 200
+
+    # Then it is kept, not applied and not marked processed
+    waiting = WebhookEvent.objects.get(type="charge.dispute.created")
+    assert waiting.processed_at is None and waiting.error.startswith("waiting: dispute dp_early")
+    assert not Transaction.objects.filter(kind=Transaction.Kind.DISPUTE).exists()
+
+    # When the checkout lands, and then both are delivered again
+    assert deliver(client, *checkout) == 200
+    assert deliver(client, *dispute) == 200
+    assert deliver(client, *checkout) == 200
+    assert payments.webhooks_retry(older_than_seconds=0) == 0
+
+    # Then the credit was given and taken back, each once, and the wallet is frozen
+    assert Transaction.objects.filter(kind=Transaction.Kind.TOPUP).count() == 1
+    assert Transaction.objects.filter(kind=Transaction.Kind.DISPUTE).count() == 1
+    assert WebhookEvent.objects.filter(processed_at__isnull=True).count() == 0
+    wallet = ledger.user_wallet(user)
+    assert (wallet.balance, wallet.is_frozen) == (0, True)
+    with unscoped():
+        assert TopUp.objects.get().status == "disputed"
+
+
+def test_a_dispute_that_never_finds_its_payment_is_left_for_staff_after_bounded_retries(
+    fake_stripe: FakeStripe, client: Client
+) -> None:
+    dispute = fake_stripe.signed_event("charge.dispute.created", _dispute("pi_unknown", 500))
+    assert deliver(client, *dispute) == 200
+
+    for _ in range(payments.WEBHOOK_MAX_ATTEMPTS + 2):
+        payments.webhooks_retry(older_than_seconds=0)
+
+    event = WebhookEvent.objects.get()
+    assert event.processed_at is None  # never marked processed without its effect
+    assert event.attempts == payments.WEBHOOK_MAX_ATTEMPTS  # and retried a bounded number
+    assert event.error.startswith("waiting: dispute dp_early: payment pi_unknown")
+    assert not Transaction.objects.filter(kind=Transaction.Kind.DISPUTE).exists()
+
+
+def _paid_out(fake: FakeStripe, creator: User, client: Client, usd: int) -> Payout:
+    onboard(fake, creator, client)
+    earn(creator, usd * MICROS_PER_USD)
+    payout = payments.payout_start(user=creator)
+    assert payout is not None and payout.status == "paid"
+    return payout
+
+
+def test_two_partial_reversals_of_a_transfer_each_restore_earnings_once_in_any_order(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    # Given a payout of $80 Stripe reverses twice, $20 then $30
+    payout = _paid_out(fake_stripe, creator, client, 80)
+    transfer_id = payout.stripe_transfer_id or ""
+    first = fake_stripe.signed_event(
+        "transfer.reversed", fake_stripe.reverse_transfer(transfer_id, 2000)
+    )
+    second = fake_stripe.signed_event(
+        "transfer.reversed", fake_stripe.reverse_transfer(transfer_id, 3000)
+    )
+
+    # When the events come in the wrong order, then again
+    for event in (second, first, second, first):
+        assert deliver(client, *event) == 200
+
+    # Then each reversal came back once, and the payout is not fully reversed
+    assert balance(ledger.creator_earnings(creator)) == 50 * MICROS_PER_USD
+    keys = set(
+        Transaction.objects.filter(kind=Transaction.Kind.PAYOUT_REVERSAL).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    reversals = fake_stripe.transfers[transfer_id]["reversals"]["data"]
+    assert keys == {f"transfer-reversal:{reversal['id']}" for reversal in reversals}
+    payout.refresh_from_db()
+    assert payout.status == "paid"
+
+
+def test_a_reversal_that_arrives_before_the_payout_is_recorded_records_it_then_reverses(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    # Given a transfer Stripe made while Spark's write after it failed
+    onboard(fake_stripe, creator, client)
+    earn(creator, 80 * MICROS_PER_USD)
+
+    def refuse_ledger_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "billing_transaction" in sql and sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_ledger_writes), pytest.raises(OperationalError):
+        payments.payout_start(user=creator)
+    [transfer_id] = fake_stripe.transfers
+    reversed_event = fake_stripe.signed_event(
+        "transfer.reversed", fake_stripe.reverse_transfer(transfer_id, 8000)
+    )
+
+    # When Stripe reports the full reversal first, then the reconciler runs
+    assert deliver(client, *reversed_event) == 200
+    assert payments.payouts_reconcile(older_than_seconds=0) == 0
+
+    # Then the payout was booked and reversed, once each: the earnings are whole again
+    payout = Payout.objects.get()
+    assert (payout.status, payout.stripe_transfer_id) == ("reversed", transfer_id)
+    earnings = ledger.creator_earnings(creator)
+    assert (earnings.balance, earnings.held) == (80 * MICROS_PER_USD, 0)
+    assert Transaction.objects.filter(kind=Transaction.Kind.PAYOUT).count() == 1
+    assert Transaction.objects.filter(kind=Transaction.Kind.PAYOUT_REVERSAL).count() == 1
+    assert len(fake_stripe.transfers) == 1
+
+
+def test_a_payout_pending_past_stripes_idempotency_window_is_reconciled_not_paid_twice(
+    fake_stripe: FakeStripe, creator: User, client: Client
+) -> None:
+    # Given a transfer Stripe made, a payout Spark left pending for more than a day, and
+    # Stripe having forgotten the idempotency key
+    onboard(fake_stripe, creator, client)
+    earn(creator, 80 * MICROS_PER_USD)
+
+    def refuse_ledger_writes(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if "billing_transaction" in sql and sql.lstrip().upper().startswith("INSERT"):
+            raise OperationalError("the database went away")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(refuse_ledger_writes), pytest.raises(OperationalError):
+        payments.payout_start(user=creator)
+    Payout.objects.update(created_at=timezone.now() - timedelta(hours=25))
+    fake_stripe.idempotent.clear()
+
+    # When the reconciler runs (twice)
+    assert payments.payouts_reconcile(older_than_seconds=0) == 1
+    assert payments.payouts_reconcile(older_than_seconds=0) == 0
+
+    # Then it found the transfer at Stripe by its metadata and recorded it: one transfer
+    [transfer] = fake_stripe.transfers.values()
+    payout = Payout.objects.get()
+    assert (payout.status, payout.stripe_transfer_id) == ("paid", transfer["id"])
+    assert transfer["metadata"] == {"payout": str(payout.uuid)}
+    earnings = ledger.creator_earnings(creator)
+    assert (earnings.balance, earnings.held) == (0, 0)
+    assert Transaction.objects.filter(kind=Transaction.Kind.PAYOUT).count() == 1

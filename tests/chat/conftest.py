@@ -19,6 +19,8 @@ from chat.models import Conversation
 from spark.asgi import application
 from spark.tenancy.context import tenant_scope
 
+CONNECT_SECONDS = 15.0
+
 
 def session_cookie(user: User) -> str:
     client = Client()
@@ -31,19 +33,35 @@ def make_conversation(user: User, tenant: Tenant, **kwargs: Any) -> Conversation
         return services.conversation_create(user=user, tenant=tenant, **kwargs)
 
 
+SAME_ORIGIN = "http://testserver"
+
+
 async def ws_connect(
-    path: str, *, cookie: str | None = None, bearer: str | None = None
+    path: str,
+    *,
+    cookie: str | None = None,
+    bearer: str | None = None,
+    origin: str | None = SAME_ORIGIN,
+    host: str = "testserver",
+    ip: str | None = None,
 ) -> tuple[WebsocketCommunicator, bool, int | None]:
-    headers = [(b"host", b"testserver"), (b"origin", b"http://testserver")]
+    """Open a socket as a browser would (same-origin ``Origin``), or as told."""
+    headers = [(b"host", host.encode())]
+    if origin is not None:
+        headers.append((b"origin", origin.encode()))
     if cookie:
         headers.append((b"cookie", cookie.encode()))
     if bearer:
         headers.append((b"authorization", f"Bearer {bearer}".encode()))
     communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, _subprotocol = await communicator.connect()
-    close_code = None
+    if ip is not None:
+        communicator.scope["client"] = (ip, 51000)
+    # Deadlines, not timings: a loaded CI machine can take more than the default second.
+    connected, subprotocol_or_code = await communicator.connect(timeout=CONNECT_SECONDS)
+    # A refused handshake's close code (Channels' communicator returns it in that place).
+    close_code = None if connected else subprotocol_or_code
     if connected and await communicator.receive_nothing(timeout=0.05) is False:
-        output = await communicator.receive_output(timeout=1)
+        output = await communicator.receive_output(timeout=CONNECT_SECONDS)
         if output["type"] == "websocket.close":
             close_code = output.get("code")
         else:

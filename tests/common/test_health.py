@@ -25,7 +25,8 @@ print(json.dumps({"status": response.status_code, "body": response.json()}))
 
 
 def _readyz_in_process_with(**env: str) -> dict[str, object]:
-    """Run /readyz in a fresh process whose services are the given (dead) ones."""
+    """Run /readyz in a fresh process whose services are the given (dead) ones: its
+    status, body, and what it logged (``log``)."""
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "spark.settings.test", **env}
     result = subprocess.run(
         [sys.executable, "-c", READYZ_SCRIPT],
@@ -37,7 +38,9 @@ def _readyz_in_process_with(**env: str) -> dict[str, object]:
         check=False,
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    answer: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    answer["log"] = result.stderr
+    return answer
 
 
 def test_healthz_answers_while_the_process_is_up(client: Client) -> None:
@@ -78,3 +81,21 @@ def test_readyz_names_a_dead_database_with_503() -> None:
     assert result["status"] == 503
     checks = result["body"]["details"]["checks"]  # type: ignore[index]
     assert checks == {"database": "failing", "cache": "ok", "channel_layer": "ok"}
+
+
+def test_readyz_tells_only_the_failing_parts_name_and_logs_the_detail() -> None:
+    # Given a database on a host and port that refuse connections
+    result = _readyz_in_process_with(
+        DATABASE_URL="postgres://spark_probe_user@127.0.0.1:1/spark_secret_db", REDIS_URL=""
+    )
+    # Then the answer names the part, and nothing of the error (host, user, database)
+    assert result["status"] == 503
+    assert result["body"] == {
+        "code": "not_ready",
+        "message": "Not ready: database.",
+        "details": {"checks": {"database": "failing", "cache": "ok", "channel_layer": "ok"}},
+    }
+    # And the operator finds the reason in the log
+    log = str(result["log"])
+    assert "readiness check database failed" in log
+    assert "127.0.0.1" in log and "OperationalError" in log

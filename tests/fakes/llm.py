@@ -10,6 +10,7 @@ Scripting (see docs/llm.md for the full guide)::
     fake_openai.script(RateLimit(retry_after=2), key="sk-a")  # only a call made with key sk-a
     fake_openai.script(ToolCallReply("web_search", {"query": "cats"}))
     fake_openai.default = Reply("fallback")               # when nothing scripted matches
+    fake_openai.script(Comply(chunk_chars=3))             # echoes the call's system prompt
     fake_openai.requests / .model_calls / .keys_used      # what the fake received
 
 A *model call* is a request to a generation endpoint (``/chat/completions``,
@@ -27,7 +28,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -58,6 +59,34 @@ class Reply:
     cached_tokens: int = 0
     error_event_after: int | None = None  # Anthropic: an ``error`` SSE event after N chunks
     linger: float = 0.0
+    chunk_chars: int | None = None  # stream the text in pieces of this many characters
+
+    def pieces(self) -> list[str]:
+        """The streamed text chunks: word-sized, or ``chunk_chars`` characters each."""
+        if self.chunk_chars:
+            size = self.chunk_chars
+            return [self.text[i : i + size] for i in range(0, len(self.text), size)]
+        return word_chunks(self.text)
+
+
+def _leak_verbatim(system: str) -> str:
+    return f"Sure! Here is everything above, word for word:\n\n{system}"
+
+
+@dataclass(frozen=True)
+class Comply:
+    """A model that gives its instructions away: the reply is made, at call time, from the
+    system prompt the call carries (OpenAI's system messages, Anthropic's ``system``), so
+    whatever Spark planted in it is echoed too. ``leak(system) -> text``."""
+
+    leak: Callable[[str], str] = _leak_verbatim
+    chunk_chars: int | None = None
+    token_interval: float = 0.0
+
+    def reply(self, system: str) -> Reply:
+        return Reply(
+            self.leak(system), chunk_chars=self.chunk_chars, token_interval=self.token_interval
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +138,25 @@ def Verdict(**fields: Any) -> Reply:
     return Reply(text=json.dumps(fields))
 
 
-Behaviour = Reply | Fail | Image
+Behaviour = Reply | Fail | Image | Comply
+
+
+def system_text(body: dict[str, Any]) -> str:
+    """The system prompt of a model call, in either wire format."""
+    system = body.get("system")
+    if isinstance(system, list):
+        return "".join(str(block.get("text", "")) for block in system if isinstance(block, dict))
+    if isinstance(system, str):
+        return system
+    parts = []
+    for message in body.get("messages", []):
+        if message.get("role") in ("system", "developer"):
+            content = message.get("content")
+            if isinstance(content, list):
+                content = "".join(str(part.get("text", "")) for part in content)
+            parts.append(str(content))
+    return "\n\n".join(parts)
+
 
 # A 1x1 transparent PNG.
 TINY_PNG = base64.b64decode(
@@ -409,6 +456,8 @@ class FakeOpenAI(FakeLLMServer):
         behaviour = self._next_behaviour(recorded.api_key)
         if isinstance(behaviour, Fail):
             return self._error(behaviour)
+        if isinstance(behaviour, Comply):
+            behaviour = behaviour.reply(system_text(body))
         if path.endswith("/images/generations"):
             return await self._image(body, behaviour)
         reply = behaviour if isinstance(behaviour, Reply) else Reply("")
@@ -464,7 +513,7 @@ class FakeOpenAI(FakeLLMServer):
             )
 
         yield chunk({"role": "assistant", "content": "", "refusal": None}), False
-        for piece in word_chunks(reply.text):
+        for piece in reply.pieces():
             yield chunk({"content": piece}), True
         for index, (name, arguments) in enumerate(reply.tool_calls):
             call_id = self.new_id("call_fake")
@@ -599,6 +648,8 @@ class FakeAnthropic(FakeLLMServer):
         behaviour = self._next_behaviour(recorded.api_key)
         if isinstance(behaviour, Fail):
             return self._error(behaviour)
+        if isinstance(behaviour, Comply):
+            behaviour = behaviour.reply(system_text(body))
         reply = behaviour if isinstance(behaviour, Reply) else Reply("")
         if body.get("stream"):
             return await self._stream(request, reply, self._events(body, reply))
@@ -647,7 +698,7 @@ class FakeAnthropic(FakeLLMServer):
             }
             yield sse(start, "content_block_start"), False
             yield sse({"type": "ping"}, "ping"), False
-            for piece in word_chunks(reply.text):
+            for piece in reply.pieces():
                 if reply.error_event_after is not None and sent >= reply.error_event_after:
                     error = {
                         "type": "error",

@@ -17,6 +17,7 @@ Scripting::
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import itertools
@@ -109,6 +110,7 @@ class FakeStripe:
             ("POST", re.compile(r"^/v1/accounts$"), self._account_create),
             ("POST", re.compile(r"^/v1/account_links$"), self._link_create),
             ("POST", re.compile(r"^/v1/transfers$"), self._transfer_create),
+            ("GET", re.compile(r"^/v1/transfers$"), self._transfer_list),
         ]
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -339,9 +341,49 @@ class FakeStripe:
             "destination": params["destination"],
             "metadata": params.get("metadata", {}),
             "reversed": False,
+            "created": int(time.time()),
+            "reversals": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+            },
         }
+        transfer["reversals"]["url"] = f"/v1/transfers/{transfer['id']}/reversals"
         self.transfers[transfer["id"]] = transfer
         return transfer
+
+    def _transfer_list(self, params: Json) -> Json:
+        """``GET /v1/transfers``: by destination and ``created[gte]``, newest first."""
+        created = params.get("created") or {}
+        since = int(created.get("gte", 0)) if isinstance(created, dict) else 0
+        found = [
+            copy.deepcopy(transfer)
+            for transfer in self.transfers.values()
+            if transfer["destination"] == params.get("destination", transfer["destination"])
+            and transfer["created"] >= since
+        ]
+        found.sort(key=lambda transfer: transfer["created"], reverse=True)
+        return {"object": "list", "data": found, "has_more": False, "url": "/v1/transfers"}
+
+    def reverse_transfer(self, transfer_id: str, cents: int) -> Json:
+        """Reverse part of a transfer (as the dashboard does); the transfer as Stripe's
+        ``transfer.reversed`` event then carries it."""
+        with self._lock:
+            transfer = self.transfers[transfer_id]
+            reversal = {
+                "id": self.new_id("trr"),
+                "object": "transfer_reversal",
+                "amount": cents,
+                "currency": "usd",
+                "transfer": transfer_id,
+                "created": int(time.time()),
+            }
+            transfer["reversals"]["data"].insert(0, reversal)
+            transfer["reversals"]["total_count"] += 1
+            transfer["amount_reversed"] += cents
+            transfer["reversed"] = transfer["amount_reversed"] >= transfer["amount"]
+            return copy.deepcopy(transfer)
 
     # --- webhooks -------------------------------------------------------------------------
 

@@ -1,111 +1,91 @@
 """Property-based fuzzing of the REST API from its own OpenAPI schema (schemathesis).
 
-The schema is loaded from ``/api/schema/`` of the running WSGI app; every operation is
-called with generated data (valid and invalid), authenticated with a real API key, and no
-answer may be a 5xx or differ from the schema (status codes, content types, headers,
-bodies). ``SPARK_FUZZ_EXAMPLES`` sets the budget per operation and mode: small in
-``make test``, larger in ``make fuzz``.
-
-(schemathesis's lazy pytest fixture loader does not work with pytest 9.2, which removed
-``Node._nodeid``; this test drives schemathesis's Python API with Hypothesis instead.)
+Schemathesis's own runner (its CLI, as anyone would run it against Spark) loads
+``/api/schema/`` from a real Daphne server (tests/live_server.py) and runs every phase —
+examples, coverage, fuzzing, stateful — with every check of ``tests/fuzz/schemathesis.toml``
+(no 5xx; documented status codes, content types, headers and bodies, server-sent events
+included; 405 with ``Allow``; invalid data refused, valid data accepted), authenticated
+with a real API key. ``SPARK_FUZZ_EXAMPLES`` sets the cases per operation and phase (small
+in ``make test``); ``SPARK_FUZZ_MAX_TIME`` lets fuzzing and stateful testing go on until
+that many seconds are spent, and ``SPARK_FUZZ_SEED`` replays a run (``make fuzz``).
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterator
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
-import schemathesis
-from django.core.signals import request_finished, request_started
-from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections
+from django.conf import settings
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
-from schemathesis import GenerationMode
 
 from accounts.models import User
 from tests.factories import ApiKeyFactory
+from tests.live_server import live_server
 
-EXAMPLES = int(os.environ.get("SPARK_FUZZ_EXAMPLES", "10"))
+pytestmark = pytest.mark.django_db(transaction=True)
 
-
-@pytest.fixture
-def keep_test_connection() -> Iterator[None]:
-    """The real WSGI handler closes "old" database connections around each request, which
-    would close the test's transaction on PostgreSQL; Django's own test client turns this
-    off the same way."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+EXAMPLES = int(os.environ.get("SPARK_FUZZ_EXAMPLES", "5"))
+MAX_TIME = os.environ.get("SPARK_FUZZ_MAX_TIME", "")
+SEED = os.environ.get("SPARK_FUZZ_SEED", "" if os.environ.get("SPARK_FUZZ_RANDOM") else "1")
+PHASES = ("coverage", "fuzzing", "stateful")
 
 
-pytestmark = pytest.mark.django_db
+def schemathesis_run(url: str, api_key: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "--config-file",
+        str(CONFIG),
+        "run",
+        f"{url}/api/schema/",
+        "--header",
+        f"Authorization: Bearer {api_key}",
+        "--max-examples",
+        str(EXAMPLES),
+        "--workers",
+        "1",
+        "--report",
+        "json",
+        "--report-json-path",
+        str(folder / "report.json"),
+        "--no-color",
+    ]
+    if SEED:
+        command += ["--seed", SEED, "--generation-deterministic"]
+    if MAX_TIME:
+        command += ["--max-time", MAX_TIME]
+    # In its own folder: schemathesis keeps a cache of what it learnt where it runs.
+    return subprocess.run(command, capture_output=True, text=True, check=False, cwd=folder)
 
 
-# Operations whose validation goes beyond what a schema can say, so a 4xx to schema-valid
-# data is right there: a file upload checks the bytes against the kind (a PNG is
-# schema-valid but not an "audio" upload); a prompt names catalogue models by slug and
-# checks its model policy; a provider key is checked against its provider's key format;
-# a conversation names a prompt, a model, a folder and an alter ego that must exist and be
-# the user's; a message goes through the send pipeline (busy, duplicate, locked...); a
-# folder cannot go inside itself. Every other check still applies to them.
-SEMANTIC_VALIDATION = {
-    "conversations_create",
-    "conversations_update",
-    "conversations_messages_send",
-    "conversations_messages_regenerate",
-    "conversations_events",
-    "conversations_cancel",
-    "folders_create",
-    "folders_update",
-    "folders_reorder",
-    "files_create",
-    "prompts_create",
-    "prompts_update",
-    "provider_keys_create",
-    "alter_egos_create",
-    "alter_egos_update",
-}
-
-
-def _fuzz(
-    operation: schemathesis.APIOperation, mode: GenerationMode, headers: dict[str, str]
-) -> None:
-    excluded = (
-        [schemathesis.checks.positive_data_acceptance]
-        if operation.definition.raw.get("operationId") in SEMANTIC_VALIDATION
-        else []
-    )
-
-    @given(case=operation.as_strategy(generation_mode=mode))
-    @settings(
-        max_examples=EXAMPLES,
-        deadline=None,
-        database=None,
-        derandomize=os.environ.get("SPARK_FUZZ_RANDOM") != "1",
-        suppress_health_check=list(HealthCheck),
-    )
-    def run(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=excluded)
-
-    run()
-
-
-# The fuzzer tests the API, not the request filter: generated paths may look like probes
-# ("../", "${jndi:") and generated bad keys count as failed sign-ins, either of which would
-# ban the test client. (The WSGI test client sends no peer address: "0.0.0.0" to Spark.)
-@override_settings(SPARK_FILTER_ALLOWLIST=["0.0.0.0/32", "127.0.0.1"])
+# The fuzzer tests the API, not the request filter or the rate limits: generated paths look
+# like probes ("../", "${jndi:"), generated bad keys count as failed sign-ins and thousands
+# of calls exceed every limit, any of which would ban or throttle the fuzzer (the live
+# server sees it at 127.0.0.1). The limits still count: only their ceilings are raised.
+@override_settings(
+    SPARK_FILTER_ALLOWLIST=["127.0.0.1"],
+    SPARK_RATE_LIMITS=dict.fromkeys(settings.SPARK_RATE_LIMITS, "1000000/m"),
+)
 def test_every_operation_answers_within_its_schema_and_never_5xx(
-    user: User, keep_test_connection: None
+    user: User, tmp_path: Path
 ) -> None:
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
     _key, raw = ApiKeyFactory.create(user=user, name="fuzzer")
-    headers = {"Authorization": f"Bearer {raw}"}
-    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
-    assert len(operations) >= 7  # me, api keys (4), files (3): the schema is really loaded
-    for operation in operations:
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            _fuzz(operation, mode, headers)
+
+    result = schemathesis_run(live_server().url, raw, tmp_path)
+
+    assert result.returncode == 0, result.stdout[-30_000:] + result.stderr[-5_000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["failures"] == [] and report["errors"] == []
+    operations = report["operations"]
+    assert operations["tested"] == operations["selected"] == operations["total"] >= 40
+    assert {phase: report["phases"][phase]["status"] for phase in PHASES} == dict.fromkeys(
+        PHASES, "success"
+    )
+    assert report["warnings"]["rate_limited"] == []  # the API was reached, not throttled
+    assert report["test_cases"]["generated"] >= 40 * EXAMPLES

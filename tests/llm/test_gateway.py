@@ -167,7 +167,10 @@ def test_forcing_litellm_streams_through_litellm(llm_fakes: LLMFakes) -> None:
     assert "python-httpx" in llm_fakes.openai.model_calls[1].headers.get("user-agent", "")
 
 
-def test_complete_goes_through_litellm_and_fails_over(llm_fakes: LLMFakes) -> None:
+def test_complete_goes_through_litellm_when_lean_complete_is_off_and_fails_over(
+    llm_fakes: LLMFakes,
+) -> None:
+    llm_fakes.settings.SPARK_LLM_LEAN_COMPLETE = False
     llm_fakes.anthropic.script(
         RateLimit(), Verdict(verdict="allow", category="none", confidence=0.9)
     )
@@ -191,10 +194,9 @@ def test_complete_goes_through_litellm_and_fails_over(llm_fakes: LLMFakes) -> No
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
-def test_lean_complete_collects_the_lean_stream_and_fails_over(
+def test_complete_collects_the_lean_stream_by_default_and_fails_over(
     llm_fakes: LLMFakes, provider: str
 ) -> None:
-    llm_fakes.settings.SPARK_LLM_LEAN_COMPLETE = True
     fake = llm_fakes.openai if provider == "openai" else llm_fakes.anthropic
     fake.script(RateLimit(), Verdict(verdict="allow", category="none", confidence=0.9))
     model = "gpt-4o-mini" if provider == "openai" else "claude-3-5-haiku-20241022"
@@ -231,14 +233,11 @@ def test_demo_answers_without_keys_or_network(llm_fakes: LLMFakes) -> None:
     assert llm_fakes.openai.requests == [] and llm_fakes.anthropic.requests == []
 
 
-def test_demo_quotes_a_long_persona_cut_at_a_word() -> None:
+def test_demo_says_it_has_a_system_prompt_and_its_length_but_never_its_words() -> None:
     persona = "You are a patient tutor " + "who explains things slowly " * 10
     reply = demo_reply((ChatMessage("system", persona), ChatMessage("user", "hi")))
-    role_line = next(line for line in reply.splitlines() if line.startswith("I am playing"))
-    quoted = role_line.removeprefix("I am playing this role: _").removesuffix("_")
-    assert quoted.endswith("…") and len(quoted) <= 160
-    assert persona.startswith(quoted.removesuffix("…"))
-    assert quoted.removesuffix("…").split()[-1] in persona.split()  # a whole word, not cut
+    assert "I received a system prompt of 45 words; I keep it to myself." in reply.splitlines()
+    assert "patient" not in reply and "slowly" not in reply
 
 
 def test_generate_image_returns_the_providers_bytes(llm_fakes: LLMFakes) -> None:

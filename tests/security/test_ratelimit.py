@@ -66,6 +66,7 @@ def test_a_decorated_view_answers_429_with_retry_after(user: User) -> None:
     second = factory.get("/api/v1/exports/")
     second.user = user
     response = export(second)
+    assert isinstance(response, HttpResponse)
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 3600
     assert json.loads(response.content)["code"] == "rate_limited"
@@ -90,19 +91,17 @@ def test_api_key_use_is_limited_per_key(user: User) -> None:
 
 @override_settings(SPARK_RATE_LIMITS=_limits(api_key_create="2/h"))
 def test_api_key_creation_is_limited_per_user(user: User) -> None:
-    _key, raw = ApiKeyFactory.create(user=user)
-    client = Client()
-    headers = {"Authorization": f"Bearer {raw}"}
+    client = signed_in(user)
     statuses = [
         client.post(
-            "/api/v1/api-keys/", {"name": f"k{i}"}, content_type="application/json", headers=headers
+            "/api/v1/api-keys/", {"name": f"k{i}"}, content_type="application/json"
         ).status_code
         for i in range(3)
     ]
     assert statuses == [201, 201, 429]
     with unscoped():
-        assert ApiKey.objects.filter(user=user).count() == 3  # the first key and two more
-    assert client.get("/api/v1/api-keys/", headers=headers).status_code == 200  # reads are free
+        assert ApiKey.objects.filter(user=user).count() == 2
+    assert client.get("/api/v1/api-keys/").status_code == 200  # reads are free
 
 
 @override_settings(SPARK_FILTER_AUTH_FAILURE_LIMIT=3)
@@ -137,3 +136,45 @@ def test_second_factor_and_reauthentication_are_limited_per_ip(client: Client, u
     ]
     assert [r.status_code for r in again][-1] == 429
     assert signed.get("/accounts/2fa/authenticate/", REMOTE_ADDR="10.3.0.9").status_code != 429
+
+
+@override_settings(SPARK_RATE_LIMITS=_limits(export="2/h"))
+def test_the_usage_export_answers_429_past_the_export_rate_limit(staff: User) -> None:
+    # Given a staff member allowed two exports an hour, who has made them
+    client = signed_in(staff)
+    for _ in range(2):
+        response = client.get("/billing/platform/export.csv")
+        assert response.status_code == 200
+        b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    # When a third is asked for
+    response = client.get("/billing/platform/export.csv", HTTP_ACCEPT="application/json")
+    # Then it is refused with a JSON 429 that says when to come back, and no CSV
+    assert response.status_code == 429
+    assert response.json()["code"] == "rate_limited"
+    assert int(response["Retry-After"]) > 0
+    assert response["Content-Type"].startswith("application/json")
+
+
+def test_every_export_url_carries_the_export_rate_limit() -> None:
+    from security.checks import check_exports_are_rate_limited, unlimited_exports
+
+    assert unlimited_exports() == []
+    assert check_exports_are_rate_limited() == []
+
+
+def test_an_export_view_without_the_limit_is_reported_by_the_system_check() -> None:
+    from django.urls import path
+
+    from security.checks import unlimited_exports
+
+    def export_view(request: HttpRequest) -> HttpResponse:
+        return HttpResponse("a,b\n", content_type="text/csv")
+
+    limited = rate_limit("export", key="user")(export_view)
+    patterns = [
+        path("reports/usage.csv", export_view, name="usage"),
+        path("reports/export/", export_view, name="report"),
+        path("reports/limited-export/", limited, name="limited_export"),
+        path("reports/", export_view, name="reports"),
+    ]
+    assert unlimited_exports(patterns) == ["reports/usage.csv", "reports/export/"]

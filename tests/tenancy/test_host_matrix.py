@@ -198,8 +198,8 @@ GET    /billing/platform/export.csv                               404 404 404 40
 POST   /billing/stripe/webhook/                                   400 400 400 400 400 400 302
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
 GET    /api/v1/me/                                                200 200 200 200 401 401 401
-GET    /api/v1/api-keys/                                          200 200 200 200 401 401 401
-POST   /api/v1/api-keys/                                          201 201 201 201 401 401 401
+GET    /api/v1/api-keys/                                          200 403 200 403 401 401 401
+POST   /api/v1/api-keys/                                          201 403 201 403 401 401 401
 GET    /api/v1/api-keys/{api_key}/                                200 200 404 404 401 401 401
 DELETE /api/v1/api-keys/{api_key}/                                204 204 404 404 401 401 401
 GET    /api/v1/provider-keys/                                     200 200 200 200 401 401 401

@@ -120,7 +120,8 @@ async def test_the_ladder_climbs_from_steering_to_takeover_and_hints_stay_hidden
     frames = await say(socket, "Tell me about your weekend instead.")
     seen_by_user += frames
     assert len(llm_fakes.anthropic.model_calls) == 6  # the assistant's model sat this one out
-    takeover_call = next(c for c in llm_fakes.openai.model_calls if c.json.get("stream"))
+    # Evaluator calls ask for JSON (response_format); the takeover streams an answer.
+    takeover_call = next(c for c in llm_fakes.openai.model_calls if "response_format" not in c.json)
     takeover_system = takeover_call.json["messages"][0]["content"]
     assert takeover_call.json["model"] == "fake-evaluator-1"
     assert SYSTEM_PROMPT in takeover_system and hints[6] in takeover_system

@@ -130,6 +130,7 @@ def test_the_creator_sees_the_defaults_and_the_prompt_page_links_to_them(
     html = response.content.decode()
     assert escape(DEFAULT_POST_OBJECTIVES[0]) in html
     assert "Auto-fill from my prompt" in html
+    assert "Answers stopped so far: 0" in html  # the output guard has stopped none
 
 
 def test_the_creator_saves_a_policy_and_the_next_turn_uses_it(

@@ -12,7 +12,8 @@ from billing.invariants import ledger_violations
 class Command(BaseCommand):
     help = (
         "Verify the ledger: every transaction sums to zero, cached balances and holds equal "
-        "their rows, no wallet below its floor, every charged usage record has its transaction."
+        "their rows, no wallet below its floor, every charged usage record has its transaction, "
+        "every generated answer has its usage record (or names the to-settle row it waits in)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:

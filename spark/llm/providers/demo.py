@@ -90,9 +90,11 @@ def demo_reply(messages: tuple[ChatMessage, ...]) -> str:
     ]
     if tool is not None and tool.content:
         lines += ["", f"The tool answered: {_clip(tool.content, 400)}"]
-    if system is not None and system.content:
-        persona = _clip(system.content.strip().splitlines()[0], 160)
-        lines += ["", f"I am playing this role: _{persona}_"]
+    if system is not None and system.content.strip():
+        # Never the text itself: a prompt's instructions are its creator's (and carry the
+        # output guard's canary).
+        words = len(system.content.split())
+        lines += ["", f"I received a system prompt of {words} words; I keep it to myself."]
     lines += [
         "",
         "Here is a list, a table and some code, so you can see how answers render:",

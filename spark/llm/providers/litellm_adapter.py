@@ -255,6 +255,7 @@ class LiteLLMAdapter:
         prompt: str,
         credentials: Credentials,
         size: str | None = None,
+        quality: str | None = None,
         timeout: float = 120.0,
     ) -> GeneratedImage:
         litellm = load_litellm()
@@ -268,6 +269,8 @@ class LiteLLMAdapter:
             kwargs["api_base"] = credentials.base_url
         if size:
             kwargs["size"] = size
+        if quality:
+            kwargs["quality"] = quality
         try:
             response = await litellm.aimage_generation(**kwargs)
         except Exception as error:

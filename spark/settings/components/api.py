@@ -23,6 +23,9 @@ SPECTACULAR_SETTINGS = {
         '`{"code", "message", "details"?}`.'
     ),
     "VERSION": "1",
+    # 3.1: JSON Schema 2020-12, whose contentMediaType/contentSchema describe the JSON
+    # inside each server-sent event's data (chat/api/sse_schema.py).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
@@ -34,6 +37,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "spark.common.openapi.document_error_responses",
         "spark.common.openapi.document_text_rules",
+        "spark.common.openapi.document_nullable_types",
     ],
     # Several models have a "kind" field: name each choice set.
     "ENUM_NAME_OVERRIDES": {

@@ -30,3 +30,10 @@ SPARK_BILLING_HOLD_TTL_SECONDS = env.int("SPARK_BILLING_HOLD_TTL_SECONDS", defau
 
 # Billing's tasks run on their own Celery queue.
 CELERY_TASK_ROUTES = {"billing.tasks.*": {"queue": "billing"}}
+# Settling an answer retries a transient database error (serialization failure, deadlock,
+# lock timeout, lost connection) after each of these delays (seconds, comma-separated);
+# after the last, the charge is left as a to-settle row for the settlement task.
+SPARK_BILLING_SETTLE_RETRY_DELAYS = tuple(
+    float(delay)
+    for delay in env.list("SPARK_BILLING_SETTLE_RETRY_DELAYS", default=["0.05", "0.2", "1"])
+)

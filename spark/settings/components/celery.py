@@ -34,5 +34,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-auto-refill": {"task": "billing.tasks.auto_refill_sweep", "schedule": 300.0},
     "billing-payouts": {"task": "billing.tasks.payouts_run", "schedule": 3600.0},
     "billing-reconcile-payouts": {"task": "billing.tasks.payouts_reconcile", "schedule": 600.0},
+    "billing-retry-settlements": {"task": "billing.tasks.settlements_retry", "schedule": 60.0},
     "billing-retry-webhooks": {"task": "billing.tasks.webhooks_retry", "schedule": 300.0},
 }

@@ -9,6 +9,7 @@ SPARK_PIPELINE = [
     "billing.stages.BudgetGate",
     "watchdog.stages.PreWatchdog",
     "chat.stages.BuildContext",
+    "watchdog.stages.OutputGuard",
     "chat.stages.Generate",
     "billing.stages.Settle",
     "watchdog.stages.SchedulePost",
@@ -26,10 +27,9 @@ SPARK_TOOLS = {
     "web_search": "chat.tools.web_search.WebSearch",
     "generate_image": "chat.tools.images.GenerateImage",
 }
-# The catalogue model (slug) generate_image draws with, and the output tokens one image
-# is charged as (gpt-image-1 bills about 1,056 for a 1024×1024 picture at medium quality).
+# The catalogue model (slug) generate_image draws with. An image is charged at its tool
+# price by size and quality (the catalogue's tool prices, in the admin).
 SPARK_IMAGE_MODEL = env.str("SPARK_IMAGE_MODEL", default="openai-gpt-image-1")
-SPARK_IMAGE_OUTPUT_TOKENS = env.int("SPARK_IMAGE_OUTPUT_TOKENS", default=1056)
 # Tools offered in conversations without a prompt.
 SPARK_DEFAULT_TOOLS = env.list("SPARK_DEFAULT_TOOLS", default=[])
 SPARK_TOOL_MAX_ROUNDS = env.int("SPARK_TOOL_MAX_ROUNDS", default=4)

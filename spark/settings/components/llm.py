@@ -29,10 +29,11 @@ SPARK_PROVIDER_BASE_URLS: dict[str, str] = {
 
 # Providers whose streaming goes through litellm instead of Spark's lean adapter ("*": all).
 SPARK_LLM_FORCE_LITELLM: list[str] = env.list("SPARK_LLM_FORCE_LITELLM", default=[])
-# Non-streamed calls (the watchdog's evaluators, auto-fill) go through litellm
-# (ARCHITECTURE section 5). True: through the lean adapter of providers that have one,
-# which collects a stream; about 4 ms less per call (docs/performance.md, the watchdog).
-SPARK_LLM_LEAN_COMPLETE = env.bool("SPARK_LLM_LEAN_COMPLETE", default=False)
+# Non-streamed calls (the watchdog's evaluators, auto-fill) go through the lean adapter of
+# providers that have one (the OpenAI-compatible and Anthropic formats), which collects a
+# stream: litellm costs ~6 ms of CPU more per call, which made the LLM guard miss its
+# "delay + 5 ms" aim (docs/performance.md, the watchdog). False: litellm for all.
+SPARK_LLM_LEAN_COMPLETE = env.bool("SPARK_LLM_LEAN_COMPLETE", default=True)
 # Connection pool of the shared HTTP client (per process and event loop).
 SPARK_LLM_MAX_CONNECTIONS = env.int("SPARK_LLM_MAX_CONNECTIONS", default=500)
 SPARK_LLM_CONNECT_TIMEOUT = env.float("SPARK_LLM_CONNECT_TIMEOUT", default=10.0)

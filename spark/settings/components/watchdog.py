@@ -24,3 +24,12 @@ SPARK_WATCHDOG_JUDGED_TTL_SECONDS = env.int("SPARK_WATCHDOG_JUDGED_TTL_SECONDS",
 SPARK_WATCHDOG_POLICY_CACHE_SECONDS = env.float("SPARK_WATCHDOG_POLICY_CACHE_SECONDS", default=5.0)
 # How often a creator may ask for an auto-filled policy (it calls a model).
 SPARK_WATCHDOG_AUTOFILL_RATE = env.str("SPARK_WATCHDOG_AUTOFILL_RATE", default="20/h")
+# The output guard (watchdog.stages.OutputGuard): stops an answer that reproduces its
+# prompt's system prompt. A client never receives more than RUN_WORDS - 1 consecutive
+# words of it (the guard holds back a suspect tail; docs/watchdog.md).
+SPARK_WATCHDOG_OUTPUT_GUARD = env.bool("SPARK_WATCHDOG_OUTPUT_GUARD", default=True)
+SPARK_WATCHDOG_OUTPUT_RUN_WORDS = env.int("SPARK_WATCHDOG_OUTPUT_RUN_WORDS", default=8)
+# Light rewording: of the answer's last WINDOW pairs of content words, OVERLAP are the
+# system prompt's.
+SPARK_WATCHDOG_OUTPUT_WINDOW = env.int("SPARK_WATCHDOG_OUTPUT_WINDOW", default=10)
+SPARK_WATCHDOG_OUTPUT_OVERLAP = env.int("SPARK_WATCHDOG_OUTPUT_OVERLAP", default=6)

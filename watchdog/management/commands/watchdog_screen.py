@@ -6,6 +6,8 @@
 Each input line is a message, or a JSON object with a ``text`` field (JSON lines). Each
 output line is ``{"flagged": bool, "category": str, "rule": str}``, in input order, so an
 operator can measure the screen (its flags and false positives) on their own data.
+``--summary`` adds one JSON line on standard error: the number of messages, how many were
+flagged, and the counts by category and by rule.
 """
 
 from __future__ import annotations
@@ -41,13 +43,14 @@ class Command(BaseCommand):
         parser.add_argument(
             "--summary",
             action="store_true",
-            help="Also print totals (messages, flagged, by rule) to standard error.",
+            help="Also print totals (messages, flagged, by category, by rule) to standard error.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         screen = get_screen()
         stdin = getattr(self, "stdin", None) or sys.stdin
         counts: Counter[str] = Counter()
+        categories: Counter[str] = Counter()
         total = 0
         for line in stdin:
             if not line.strip():
@@ -56,7 +59,14 @@ class Command(BaseCommand):
             total += 1
             if result.flagged:
                 counts[result.rule] += 1
+                categories[result.category] += 1
             self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
         if options["summary"]:
             flagged = sum(counts.values())
-            self.stderr.write(json.dumps({"messages": total, "flagged": flagged, "rules": counts}))
+            summary = {
+                "messages": total,
+                "flagged": flagged,
+                "categories": dict(sorted(categories.items())),
+                "rules": dict(counts.most_common()),
+            }
+            self.stderr.write(json.dumps(summary))
