@@ -6,8 +6,11 @@ prompt. Each call is a conversation of its own (``source=api``, hidden from the 
 sidebar), named in the ``X-Spark-Conversation`` response header; a client that sends
 that header back continues the conversation (Spark keeps its history, so only the last
 user message is used). Calls run through the same send pipeline as the browser, so
-supervision and billing apply to them. Errors carry both Spark's ``{"code", "message"}``
-and OpenAI's ``{"error": {...}}`` shapes, so OpenAI SDKs raise readable exceptions.
+supervision and billing apply to them: the system and developer messages, earlier turns,
+tool results and names a client sends are handed to the pipeline as ``Turn.supplied`` (and
+the conversation's system prompt), and the pre-watchdog judges them like the message.
+Errors carry both Spark's ``{"code", "message"}`` and OpenAI's ``{"error": {...}}``
+shapes, so OpenAI SDKs raise readable exceptions.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -27,7 +30,7 @@ from django.views.decorators.csrf import csrf_exempt
 from accounts.models import Tenant, User
 from chat import services
 from chat.models import Conversation
-from chat.pipeline import Turn
+from chat.pipeline import SuppliedText, Turn
 from chat.runner import TurnOutcome, turn_start
 from chat.selectors import conversation_get_for_user
 from chat.streams import TERMINAL, ConversationEvents
@@ -40,7 +43,7 @@ from spark.llm.models import LLMModel
 from spark.tenancy.context import tenant_scope
 
 PROMPT_PREFIX = "prompt:"
-ROLES = ("system", "user", "assistant")
+ROLES = ("system", "developer", "user", "assistant", "tool")
 FIRST_EVENT_TIMEOUT = 600.0
 OPENAI_ERROR_TYPES = {
     400: "invalid_request_error",
@@ -75,19 +78,32 @@ class BadRequest(Exception):
 
 
 @dataclass(frozen=True)
+class EarlierTurn:
+    """A turn the client says came before: stored as ``role``/``text`` (what the model
+    reads), judged as ``parts`` (each piece the client wrote, raw, with what it is)."""
+
+    role: str  # user | assistant (a tool result is stored as user text)
+    text: str
+    parts: tuple[SuppliedText, ...]
+
+
+@dataclass(frozen=True)
 class CompletionRequest:
     model: str
-    history: list[tuple[str, str]]  # earlier user/assistant turns
-    system: str
+    history: list[EarlierTurn]
+    system: str  # the system and developer messages
     text: str  # the last user message
     stream: bool
     include_usage: bool
+    names: tuple[str, ...] = ()  # the messages' ``name`` fields: judged, not passed on
 
 
-def _content_text(content: Any, index: int) -> str:
+def _content_text(content: Any, index: int, *, optional: bool = False) -> str:
     """A message's text: a string, or OpenAI's list of ``{"type": "text"}`` parts."""
     if isinstance(content, str):
         return content
+    if content is None and optional:
+        return ""
     if isinstance(content, list):
         texts = []
         for part in content:
@@ -96,6 +112,44 @@ def _content_text(content: Any, index: int) -> str:
             texts.append(str(part.get("text", "")))
         return "".join(texts)
     raise BadRequest(_("Each message needs text content."), f"messages[{index}].content")
+
+
+def _tool_calls(calls: Any, index: int) -> list[tuple[str, str]]:
+    """The tool calls an assistant turn says it made: (function name, arguments)."""
+    if calls is None:
+        return []
+    if not isinstance(calls, list):
+        raise BadRequest(_("tool_calls must be a list."), f"messages[{index}].tool_calls")
+    found = []
+    for call in calls:
+        function = call.get("function") if isinstance(call, dict) else None
+        if not isinstance(function, dict):
+            raise BadRequest(_("Each tool call needs a function."), f"messages[{index}].tool_calls")
+        found.append((str(function.get("name") or ""), str(function.get("arguments") or "")))
+    return found
+
+
+def _turn_of(message: dict[str, Any], index: int) -> EarlierTurn:
+    """An earlier turn as it is stored; a tool result becomes text the user side gave."""
+    role = message["role"]
+    if role == "assistant":
+        text = _content_text(message.get("content"), index, optional=True)
+        calls = _tool_calls(message.get("tool_calls"), index)
+        lines = [text] if text else []
+        lines += [f"[called {name}({arguments})]" for name, arguments in calls]
+        parts = [SuppliedText(role="assistant", content=text)]
+        for name, arguments in calls:
+            parts += [
+                SuppliedText(role="tool_call", content=name),
+                SuppliedText(role="tool_call", content=arguments),
+            ]
+        return EarlierTurn("assistant", "\n".join(lines), tuple(parts))
+    text = _content_text(message.get("content"), index)
+    if role == "tool":
+        tool = message.get("name")
+        label = f"Tool result ({tool}):" if isinstance(tool, str) and tool else "Tool result:"
+        return EarlierTurn("user", f"{label}\n{text}", (SuppliedText(role="tool", content=text),))
+    return EarlierTurn("user", text, (SuppliedText(role="user", content=text),))
 
 
 def parse_request(raw: bytes) -> CompletionRequest:
@@ -117,18 +171,22 @@ def parse_request(raw: bytes) -> CompletionRequest:
     if not isinstance(messages, list) or not messages:
         raise BadRequest(_("Send at least one message."), "messages")
     system_parts: list[str] = []
-    turns: list[tuple[str, str]] = []
+    turns: list[EarlierTurn] = []
+    names: list[str] = []
     for index, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in ROLES:
             raise BadRequest(
-                _("Each message needs a role: system, user or assistant."), f"messages[{index}]"
+                _("Each message needs a role: system, developer, user, assistant or tool."),
+                f"messages[{index}]",
             )
-        text = _content_text(message.get("content"), index)
-        if message["role"] == "system":
-            system_parts.append(text)
+        if isinstance(message.get("name"), str) and message["name"].strip():
+            names.append(message["name"])
+        if message["role"] in ("system", "developer"):
+            system_parts.append(_content_text(message.get("content"), index))
         else:
-            turns.append((message["role"], text))
-    if not turns or turns[-1][0] != "user" or not turns[-1][1].strip():
+            turns.append(_turn_of(message, index))
+    last = messages[-1]
+    if last["role"] != "user" or not turns[-1].text.strip():
         raise BadRequest(_("The last message must be the user's, with text."), "messages")
     stream = body.get("stream", False)
     if not isinstance(stream, bool):
@@ -138,9 +196,10 @@ def parse_request(raw: bytes) -> CompletionRequest:
         model=model,
         history=turns[:-1],
         system="\n\n".join(part for part in system_parts if part.strip()),
-        text=turns[-1][1],
+        text=turns[-1].text,
         stream=stream,
         include_usage=bool(isinstance(options, dict) and options.get("include_usage")),
+        names=tuple(names),
     )
 
 
@@ -180,7 +239,11 @@ def continue_conversation(user: User, conversation_uuid: str) -> Conversation:
         ) from None
 
 
-def open_conversation(user: User, tenant: Tenant, request: CompletionRequest) -> Conversation:
+def open_conversation(
+    user: User, tenant: Tenant, request: CompletionRequest
+) -> tuple[Conversation, list[SuppliedText]]:
+    """A new API conversation with the client's system text and earlier turns; the turns
+    come back as supplied text, which the pipeline judges before they reach the model."""
     prompt, model_slug = _resolve(user, tenant, request.model)
     conversation = services.conversation_create(
         user=user,
@@ -190,9 +253,18 @@ def open_conversation(user: User, tenant: Tenant, request: CompletionRequest) ->
         source=Conversation.Source.API,
         system_prompt=request.system,
     )
-    if request.history:
-        services.conversation_seed_history(conversation=conversation, messages=request.history)
-    return conversation
+    seeded = (
+        services.conversation_seed_history(
+            conversation=conversation, messages=[(turn.role, turn.text) for turn in request.history]
+        )
+        if request.history
+        else []
+    )
+    return conversation, [
+        replace(part, message_id=message.pk)
+        for turn, message in zip(request.history, seeded, strict=True)
+        for part in turn.parts
+    ]
 
 
 def _finish_reason(turn: Turn) -> str:
@@ -226,11 +298,13 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     user: User = request.user  # type: ignore[assignment]
     tenant: Tenant = request.tenant  # type: ignore[attr-defined]
     continued = request.headers.get(CONVERSATION_HEADER, "").strip()
+    supplied = [SuppliedText(role="name", content=name) for name in parsed.names]
     try:
         if continued:
             conversation = await db(continue_conversation)(user, continued)
         else:
-            conversation = await db(open_conversation)(user, tenant, parsed)
+            conversation, seeded = await db(open_conversation)(user, tenant, parsed)
+            supplied = seeded + supplied
     except ApplicationError as error:
         return error_response(error.status_code, error.code, error.message, "model")
     turn = Turn(
@@ -241,6 +315,7 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
         text=parsed.text,
         client_id=uuid.uuid4().hex,
         client_ip=client_ip(request),
+        supplied=supplied,
         discard_if_refused=True,
         conversation_opened=not continued,
     )

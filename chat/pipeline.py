@@ -107,6 +107,23 @@ class ExtraUsage:
     variant: str = ""
 
 
+@dataclass(frozen=True)
+class SuppliedText:
+    """Text a client sent along with its message that reaches the model (or that it named
+    for it): untrusted, so stages that judge input judge it like the message itself.
+
+    ``role``: ``system`` (system and developer messages), ``persona`` (the alter ego the
+    user presents as), ``user``/``assistant`` (earlier turns the client says were said),
+    ``tool_call`` (a function name or arguments an assistant turn says it called),
+    ``tool`` (a tool result it sends), ``name`` (a participant's ``name``). Each piece is
+    the client's raw text, as it wrote it.
+    """
+
+    role: str
+    content: str
+    message_id: int | None = None  # the row an earlier turn was stored as
+
+
 @dataclass
 class Turn:
     """Everything about one user message on its way through the pipeline."""
@@ -122,6 +139,9 @@ class Turn:
     regenerate: Message | None = None  # answer this user message again
     edit_of: Message | None = None  # this text replaces that user message
     client_ip: str = ""
+    # earlier turns, tool results and names the client sent with this message (the
+    # OpenAI-compatible API); chat.stages.client_supplied adds what it stored before
+    supplied: list[SuppliedText] = field(default_factory=list)
     # An API request (REST, the OpenAI-compatible API): if the turn is refused, what it
     # wrote is removed (the browser keeps a refused message, marked not sent, to resend).
     discard_if_refused: bool = False

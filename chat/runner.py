@@ -238,6 +238,8 @@ async def _after_crash(turn: Turn) -> TurnOutcome:
             message,
         )
     try:
+        if not delivered:  # the turn did not go through: what the client sent leaves too
+            await db(services.turn_discard_supplied)(turn=turn)
         await db(services.turn_write_completion)(turn=turn)
     except Exception:
         logger.exception(

@@ -87,9 +87,13 @@ def conversation_create(
 @transaction.atomic
 def conversation_seed_history(
     *, conversation: Conversation, messages: list[tuple[str, str]]
-) -> None:
-    """Record earlier turns a client sends along (the OpenAI-compatible API is stateless)."""
-    Message.objects.bulk_create(
+) -> list[Message]:
+    """Record earlier turns a client sends along (the OpenAI-compatible API is stateless).
+
+    They are untrusted: the turn they came with passes them to the pipeline
+    (``Turn.supplied``), and a turn that is blocked or refused takes them out of the
+    context again (``turn_discard_supplied``)."""
+    return Message.objects.bulk_create(
         Message(
             tenant_id=conversation.tenant_id,
             conversation=conversation,
@@ -475,7 +479,12 @@ def turn_discard(*, turn: Turn) -> None:
         created = [turn.assistant_message]
         if turn.regenerate is None:
             created.append(turn.user_message)
-        Message.objects.filter(pk__in=[m.pk for m in created if m is not None]).delete()
+        # and the earlier turns the client sent with it, when they were stored for it
+        supplied = [item.message_id for item in turn.supplied if item.message_id is not None]
+        Message.objects.filter(
+            conversation=turn.conversation,
+            pk__in=[m.pk for m in created if m is not None] + supplied,
+        ).delete()
         if admitted.get("superseded"):
             Message.objects.filter(pk__in=admitted["superseded"]).update(superseded=False)
         if admitted.get("titled"):
@@ -494,9 +503,12 @@ def turn_write_completion(*, turn: Turn) -> None:
     if message is None or turn.completion_written:
         return
     last_seq = turn.events.last_seq(turn.assistant_id) if turn.events is not None else 0
-    if turn.status == Message.Status.BLOCKED and turn.user_message is not None:
-        # A blocked answer's question leaves the history the model sees, as the answer does.
-        Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
+    if turn.status == Message.Status.BLOCKED:
+        # A blocked answer's question leaves the history the model sees, as the answer does,
+        # and so do the earlier turns the client sent with it (the output guard's stop too).
+        if turn.user_message is not None:
+            Message.objects.filter(pk=turn.user_message.pk).update(status=Message.Status.BLOCKED)
+        turn_discard_supplied(turn=turn)
     Message.objects.filter(pk=message.pk).update(
         content=turn.text_out,
         status=turn.status,
@@ -513,6 +525,17 @@ def turn_write_completion(*, turn: Turn) -> None:
     turn.completion_written = True
 
 
+def turn_discard_supplied(*, turn: Turn) -> None:
+    """The earlier turns a client sent with a turn that did not go through are stored
+    blocked: kept for the record (and the evaluators), never in a model's context, so a
+    conversation continued later cannot carry them to the model unjudged."""
+    ids = [item.message_id for item in turn.supplied if item.message_id is not None]
+    if ids:
+        Message.objects.filter(conversation=turn.conversation, pk__in=ids).update(
+            status=Message.Status.BLOCKED
+        )
+
+
 def message_cost_set(*, message_id: int, cost_micros: int) -> None:
     """The answer's cost once billing has charged it (a settlement written after the fact)."""
     with unscoped():
@@ -521,12 +544,16 @@ def message_cost_set(*, message_id: int, cost_micros: int) -> None:
         )
 
 
+@transaction.atomic
 def turn_mark_refused(*, turn: Turn, code: str, message: str) -> None:
+    turn_discard_supplied(turn=turn)
     turn.status, turn.error_code, turn.error_message = Message.Status.FAILED, code, message
     turn_write_completion(turn=turn)
 
 
+@transaction.atomic
 def turn_mark_blocked(*, turn: Turn, reason: str, category: str) -> None:
+    turn_discard_supplied(turn=turn)
     turn.status, turn.text_out, turn.error_code = Message.Status.BLOCKED, reason, category
     turn_write_completion(turn=turn)
 

@@ -16,7 +16,7 @@ from accounts.personas import alter_ego_describe
 from accounts.selectors import key_context_for_user
 from chat import selectors, services
 from chat.models import Message
-from chat.pipeline import CallNext, OutputBlocked, Turn, TurnRefused
+from chat.pipeline import CallNext, OutputBlocked, SuppliedText, Turn, TurnRefused
 from chat.tools import ToolContext, tool_spec, tools_for
 from security.ratelimit import RateLimitExceeded, rate_limit_hit, tenant_key, user_key
 from spark.common.asyncdb import db
@@ -50,6 +50,23 @@ def limit_sending(turn: Turn) -> None:
         raise TurnRefused(
             error.message, code="rate_limited", status=429, details=error.details
         ) from error
+
+
+def client_supplied(turn: Turn) -> list[SuppliedText]:
+    """Everything besides the message itself that the user or their client wrote and that
+    reaches the model (BuildContext below puts it there): the conversation's own system
+    prompt (the OpenAI API's system and developer messages), the alter ego the user presents
+    as, and what the client sent with this message (earlier turns, tool results, names).
+    The pre-watchdog judges each of these as untrusted text, on every channel."""
+    items: list[SuppliedText] = []
+    own = turn.conversation.system_prompt.strip()
+    if own:
+        items.append(SuppliedText(role="system", content=own))
+    if turn.alter_ego is not None:  # BuildContext gives the model alter_ego_describe(...)
+        items.append(SuppliedText(role="persona", content=turn.alter_ego.name))
+        items.append(SuppliedText(role="persona", content=turn.alter_ego.description))
+    items.extend(item for item in turn.supplied if item.content.strip())
+    return items
 
 
 class AccessGate:

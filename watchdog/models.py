@@ -3,13 +3,15 @@
 ``WatchdogPolicy`` is edited by the prompt's creator and in the admin; ``Supervision`` is
 the escalation state of one conversation, written only by compare-and-set (its
 ``version``); ``WatchdogEvent`` records each verdict, what was done about it and what the
-evaluator cost.
+evaluator cost; ``JudgedText`` remembers which client-supplied texts were already judged.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from spark.common.models import BaseModel
@@ -309,3 +311,33 @@ class WatchdogEvent(models.Model):
     @property
     def failed(self) -> bool:
         return bool(self.error)
+
+
+class JudgedText(models.Model):
+    """Text a client supplied that the pre-watchdog let through, kept as a digest only.
+
+    An OpenAI client re-sends the whole conversation on every call; what was judged once
+    (under the same policy, for the same user) is not judged again. ``scope`` names the
+    prompt and a fingerprint of its pre-watchdog settings, so a changed policy judges
+    afresh; a row older than ``SPARK_WATCHDOG_JUDGED_TTL_SECONDS`` no longer counts.
+    """
+
+    created_at = models.DateTimeField(_("judged"), default=timezone.now)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=64)
+    digest = models.CharField(max_length=64)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("judged text")
+        verbose_name_plural = _("judged texts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "user", "scope", "digest"], name="watchdog_judged_text_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.digest

@@ -8,6 +8,7 @@ entry in this process; other processes see the change within the cache's lifetim
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -66,6 +67,23 @@ class EffectivePolicy:
 
     def post_due(self, turn_number: int) -> bool:
         return self.post_enabled and turn_number % max(self.post_frequency, 1) == 0
+
+    @property
+    def judging_scope(self) -> str:
+        """The prompt and a fingerprint of how its pre-watchdog judges: a text judged under
+        one scope does not count as judged under another (``watchdog.models.JudgedText``)."""
+        judged_by = repr(
+            (
+                self.pre_enabled,
+                self.pre_model.pk if self.pre_model is not None else None,
+                self.pre_objectives,
+                self.pre_steering,
+                self.pre_frequency,
+                self.guard_only_flagged,
+                self.fail_closed,
+            )
+        )
+        return f"{self.prompt_id or 'chat'}:{hashlib.sha256(judged_by.encode()).hexdigest()[:24]}"
 
 
 def from_row(row: WatchdogPolicy, prompt: Prompt) -> EffectivePolicy:

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import Avg, Count, Max, Model, Q, QuerySet, Sum
+from django.utils import timezone
 
 from chat.models import Conversation, Message
 from marketplace.models import Prompt
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 from watchdog.evaluator import TranscriptLine
-from watchdog.models import Stage, Supervision, WatchdogEvent
+from watchdog.models import JudgedText, Stage, Supervision, WatchdogEvent
 from watchdog.policy import EffectivePolicy, effective_policy, evaluator_model
 
 
@@ -152,6 +155,31 @@ def transcript(
         label = "user (blocked)" if status == Message.Status.BLOCKED else role
         lines.append(TranscriptLine(role=label, content=content))
     return lines
+
+
+def text_digest(*, role: str, content: str) -> str:
+    """What ``JudgedText`` keeps of a text: a digest of its role and content, never the text."""
+    return hashlib.sha256(f"{role}\n{content}".encode()).hexdigest()
+
+
+def judged_known(
+    *, tenant_id: int, user_id: int, prompt: Prompt | None, digests: list[str]
+) -> frozenset[str]:
+    """Which of ``digests`` this user's client supplied before and the pre-watchdog let
+    through, under the policy the turn runs under now (and within the memory's lifetime)."""
+    if not digests:
+        return frozenset()
+    since = timezone.now() - timedelta(seconds=settings.SPARK_WATCHDOG_JUDGED_TTL_SECONDS)
+    scope = effective_policy(prompt=prompt).judging_scope
+    return frozenset(
+        JudgedText.objects.filter(
+            tenant_id=tenant_id,
+            user_id=user_id,
+            scope=scope,
+            digest__in=digests,
+            created_at__gte=since,
+        ).values_list("digest", flat=True)
+    )
 
 
 # --- dashboards (staff: the admin runs unscoped) ---------------------------------------------

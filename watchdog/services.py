@@ -6,11 +6,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
@@ -21,6 +23,7 @@ from chat.pipeline import Turn
 from marketplace.models import Prompt
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
+from spark.tenancy.context import unscoped
 from watchdog import realtime
 from watchdog.escalation import LadderState, fold, level_for, takes_over
 from watchdog.evaluator import (
@@ -36,6 +39,7 @@ from watchdog.models import (
     Action,
     EventType,
     FailureMode,
+    JudgedText,
     Level,
     Mode,
     Severity,
@@ -484,6 +488,37 @@ def pre_record(*, turn: Turn, evaluation: Evaluation | None, **decision: Any) ->
     if event.action in (Action.BLOCKED, Action.LOCKED, Action.FAILED_CLOSED):
         _record_usage(conversation=turn.conversation, event=event)
     return event
+
+
+def judged_remember(
+    *, tenant_id: int, user_id: int, prompt: Prompt | None, digests: list[str]
+) -> None:
+    """Remember client-supplied texts the pre-watchdog let through (digests only), so the
+    same text sent again under the same policy is not judged twice; judging one again
+    renews its lifetime."""
+    if not digests:
+        return
+    scope = effective_policy(prompt=prompt).judging_scope
+    now = timezone.now()
+    JudgedText.objects.bulk_create(
+        [
+            JudgedText(
+                tenant_id=tenant_id, user_id=user_id, scope=scope, digest=digest, created_at=now
+            )
+            for digest in dict.fromkeys(digests)
+        ],
+        update_conflicts=True,
+        unique_fields=["tenant", "user", "scope", "digest"],
+        update_fields=["created_at"],
+    )
+
+
+def judged_sweep() -> int:
+    """Forget judged texts past ``SPARK_WATCHDOG_JUDGED_TTL_SECONDS`` (every tenant)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SPARK_WATCHDOG_JUDGED_TTL_SECONDS)
+    with unscoped():
+        deleted, _rows = JudgedText.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def output_record(*, turn: Turn, rule: str, rationale: str) -> WatchdogEvent:

@@ -17,17 +17,27 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.utils.translation import get_language, gettext as _, override
 
 from chat.models import Message
-from chat.pipeline import CallNext, ExtraUsage, Turn, TurnBlocked
+from chat.pipeline import CallNext, ExtraUsage, SuppliedText, Turn, TurnBlocked
+from chat.stages import client_supplied
 from spark.common.asyncdb import db
 from watchdog import selectors, services
 from watchdog.escalation import hint_text
-from watchdog.evaluator import PRE_SCHEMA, Evaluation, evaluate, guard_messages, takeover_system
+from watchdog.evaluator import (
+    PRE_SCHEMA,
+    Evaluation,
+    TranscriptLine,
+    evaluate,
+    guard_messages,
+    takeover_system,
+)
 from watchdog.models import Action, Level, Stage
 from watchdog.output import LeakGuard, canary_for, plant, protect
 from watchdog.policy import EffectivePolicy, evaluator_keys
@@ -57,12 +67,53 @@ async def screen_text(text: str) -> ScreenResult:
     return get_screen().check(text)
 
 
+@dataclass(frozen=True)
+class Unjudged:
+    """A client-supplied text the pre-watchdog has not let through before."""
+
+    item: SuppliedText
+    digest: str
+
+
+async def unjudged(turn: Turn) -> list[Unjudged]:
+    """What the client supplied besides its message (``chat.stages.client_supplied``) that
+    was not judged before: one trip to the database, and only when there is any."""
+    items: dict[str, SuppliedText] = {}
+    for item in client_supplied(turn):
+        items.setdefault(selectors.text_digest(role=item.role, content=item.content), item)
+    if not items:
+        return []
+    known = await db(selectors.judged_known)(
+        tenant_id=turn.tenant.pk, user_id=turn.user.pk, prompt=turn.prompt, digests=list(items)
+    )
+    return [Unjudged(item, digest) for digest, item in items.items() if digest not in known]
+
+
+async def screen_turn(text: str, pending: list[Unjudged]) -> tuple[ScreenResult, bool]:
+    """The screen's verdict on the message and the unjudged supplied text: the first flag
+    (and whether it was in the supplied text), else clear."""
+    if text.strip():
+        screened = await screen_text(text)
+        if screened.flagged:
+            return screened, False
+    for entry in pending:
+        screened = await screen_text(entry.item.content)
+        if screened.flagged:
+            return screened, True
+    return CLEAR, False
+
+
 class PreWatchdog:
-    """Local screen, LLM guard, and the post-watchdog's escalation, before the model."""
+    """Local screen, LLM guard, and the post-watchdog's escalation, before the model.
+
+    The message is judged together with everything else the client supplied that reaches
+    the model and was not judged before (``unjudged``); what gets through is remembered
+    (``JudgedText``), so a client that re-sends it is not judged twice."""
 
     async def __call__(self, turn: Turn, call_next: CallNext) -> None:
         text = turn.user_message.content if turn.user_message is not None else turn.text
-        screened = await screen_text(text) if text.strip() else CLEAR
+        pending = await unjudged(turn)
+        screened, flagged_supplied = await screen_turn(text, pending)
         context = await db(selectors.pre_context)(
             conversation=turn.conversation,
             prompt=turn.prompt,
@@ -75,17 +126,28 @@ class PreWatchdog:
             "screen": screened,
             "hint_level": Level.NONE,
             "takeover": False,
+            "action": None,  # the guard's, when it judged
         }
-        recording = await self.guard(turn, context, screened) if context.guard else None
+        recording = (
+            await self.guard(turn, context, screened, pending, flagged_supplied)
+            if context.guard
+            else None
+        )
         self.escalate(turn, context)
         try:
             await call_next(turn)
         finally:
             if recording is not None:
                 await _settled(recording)
+            await self.remember(turn, text, pending)
 
     async def guard(
-        self, turn: Turn, context: selectors.PreContext, screened: ScreenResult
+        self,
+        turn: Turn,
+        context: selectors.PreContext,
+        screened: ScreenResult,
+        pending: Sequence[Unjudged] = (),
+        flagged_supplied: bool = False,
     ) -> asyncio.Future[Any]:
         """Ask the LLM guard and act on its verdict. Raises ``TurnBlocked`` for a block;
         otherwise returns the verdict's write, which runs while the model answers."""
@@ -100,7 +162,14 @@ class PreWatchdog:
             evaluation = await evaluate(
                 model=model,
                 messages=guard_messages(
-                    role=role, transcript=context.lines, flagged_rule=screened.rule
+                    role=role,
+                    transcript=context.lines,
+                    flagged_rule=screened.rule,
+                    supplied=[
+                        TranscriptLine(role=entry.item.role, content=entry.item.content)
+                        for entry in pending
+                    ],
+                    flagged_supplied=flagged_supplied,
                 ),
                 schema=PRE_SCHEMA,
                 timeout=settings.SPARK_WATCHDOG_GUARD_TIMEOUT_SECONDS,
@@ -109,6 +178,7 @@ class PreWatchdog:
                 ),
             )
         decision = decide(policy, screened, evaluation)
+        turn.state["watchdog"]["action"] = decision["action"]
         if decision["action"] == Action.STEERED and decision["hint"]:
             turn.hints.append(decision["hint"])
         elif decision["action"] == Action.TAKEOVER and model is not None:
@@ -135,6 +205,30 @@ class PreWatchdog:
             failed = decision["action"] == Action.FAILED_CLOSED
             raise TurnBlocked(refusal(turn, failed=failed), category=decision["event_type"])
         return recording
+
+    @staticmethod
+    async def remember(turn: Turn, text: str, pending: list[Unjudged]) -> None:
+        """Remember what got through: the supplied text judged now and, on the OpenAI API
+        (whose clients re-send the whole conversation on every call), the message and a
+        complete answer too. Nothing when the guard blocked, failed or took over."""
+        action = turn.state.get("watchdog", {}).get("action")
+        if action not in (None, Action.NONE, Action.STEERED):
+            return
+        digests = [entry.digest for entry in pending]
+        if turn.channel == "openai":
+            digests.append(selectors.text_digest(role="user", content=text))
+            if turn.status == Message.Status.COMPLETE and turn.text_out:
+                digests.append(selectors.text_digest(role="assistant", content=turn.text_out))
+        if not digests:
+            return
+        try:
+            await db(services.judged_remember)(
+                tenant_id=turn.tenant.pk, user_id=turn.user.pk, prompt=turn.prompt, digests=digests
+            )
+        except Exception:
+            logger.exception(
+                "the pre-watchdog could not remember judged text of message %s", turn.assistant_id
+            )
 
     def escalate(self, turn: Turn, context: selectors.PreContext) -> None:
         """The post-watchdog's pending hint, at its level; or the takeover."""

@@ -21,3 +21,9 @@ def post_watchdog(
         conversation_id=conversation_id, message_id=message_id, hinted=hinted
     )
     return event.pk if event is not None else None
+
+
+@shared_task(name="watchdog.tasks.judged_texts_sweep", acks_late=True)
+def judged_texts_sweep() -> int:
+    """Delete the memory of judged texts past its lifetime (platform-wide, beat)."""
+    return services.judged_sweep()

@@ -20,6 +20,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "chat.tasks.sweep_stuck_streams",
         "schedule": 60.0,
     },
+    "watchdog-sweep-judged-texts": {
+        "task": "watchdog.tasks.judged_texts_sweep",
+        "schedule": 3600.0,
+    },
     # security: expired Cloudflare blocks are removed; old audit entries are deleted.
     "security-cloudflare-expire": {
         "task": "security.tasks.cloudflare_blocks_expire",

@@ -17,6 +17,9 @@ SPARK_WATCHDOG_POST_TIMEOUT_SECONDS = env.float("SPARK_WATCHDOG_POST_TIMEOUT_SEC
 SPARK_WATCHDOG_MEMORY = env.int("SPARK_WATCHDOG_MEMORY", default=8)
 # How many recent messages the evaluator sees.
 SPARK_WATCHDOG_TRANSCRIPT_MESSAGES = env.int("SPARK_WATCHDOG_TRANSCRIPT_MESSAGES", default=8)
+# How long a client-supplied text the pre-watchdog let through counts as judged (a client
+# that re-sends it within this time is not judged again; rows older than this are swept).
+SPARK_WATCHDOG_JUDGED_TTL_SECONDS = env.int("SPARK_WATCHDOG_JUDGED_TTL_SECONDS", default=604800)
 # Each web process keeps prompts' policies this long before reading them again.
 SPARK_WATCHDOG_POLICY_CACHE_SECONDS = env.float("SPARK_WATCHDOG_POLICY_CACHE_SECONDS", default=5.0)
 # How often a creator may ask for an auto-filled policy (it calls a model).
