@@ -95,7 +95,7 @@ def test_password_sign_in_follows_a_same_site_next_and_ignores_an_offsite_one(
     response = client.post("/accounts/login/", {**data, "next": "/settings/"})
     assert response["Location"] == "/settings/"
     client.logout()
-    response = client.post("/accounts/login/", {**data, "next": "https://evil.example/"})
+    response = client.post("/accounts/login/", {**data, "next": "https://evil.invalid/"})
     assert response["Location"] == "/chat/"
 
 
@@ -180,8 +180,8 @@ def test_email_link_request_for_unknown_email_sends_nothing(client: Client, db: 
 def test_email_link_keeps_a_safe_next_url_and_drops_an_offsite_one(
     client: Client, user: User
 ) -> None:
-    client.post("/accounts/magic-link/", {"email": user.email, "next": "https://evil.example/"})
-    assert "evil.example" not in mail.outbox[0].body
+    client.post("/accounts/magic-link/", {"email": user.email, "next": "https://evil.invalid/"})
+    assert "evil.invalid" not in mail.outbox[0].body
     mail.outbox.clear()
     client.post("/accounts/magic-link/", {"email": user.email, "next": "/settings/"})
     token_url = next(u for u in _links(mail.outbox[0]) if "sign-in" in u)

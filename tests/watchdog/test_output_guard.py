@@ -491,7 +491,8 @@ async def test_the_demo_model_never_echoes_a_prompts_instructions(
 
     prompt = await demo_prompt()
     conversation = await conversation_for(user, prompt)
-    turn, outcome = await run_text(user, conversation, EXTRACTIONS[0])
+    # An ordinary question: the demo evaluator blocks known extraction attacks before the model.
+    turn, outcome = await run_text(user, conversation, "What can you cook for me tonight?")
     assert outcome.status == "complete"
     assert longest_run(turn.text_out) <= 3
     assert canary_for(prompt.uuid) not in turn.text_out
