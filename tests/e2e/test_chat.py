@@ -199,7 +199,7 @@ async def test_a_conversation_locked_by_staff_closes_at_once_in_the_open_page(
 
     # The open page closes without a reload, and says why.
     await expect(composer).to_be_disabled()
-    await expect(page.locator(".chat-notice")).to_contain_text("This conversation was closed")
+    await expect(page.locator("[data-chat-notice]")).to_contain_text("This conversation was closed")
     actions = page.locator(".msg-actions button")
     await expect(actions.first).to_be_visible()  # copying stays
     for label in ("Regenerate", "Edit and resend"):  # starting a turn does not
