@@ -19,6 +19,7 @@ from billing import ledger, policy as billing_policy
 from billing.models import Account, Payout, Refill, TenantBillingPolicy, TopUp, UsageRecord
 from billing.payments import earnings_available, earnings_pending
 from billing.services import month_start
+from chat.costs import use_label
 from marketplace.selectors import prompt_get_for_owner, prompt_list_for_owner
 from spark.tenancy.context import unscoped
 
@@ -76,6 +77,7 @@ class UsageReport:
     daily: list[dict[str, Any]]  # {day, cost, tokens}
     by_model: list[dict[str, Any]]  # {label, cost, tokens, count}
     by_prompt: list[dict[str, Any]]
+    by_use: list[dict[str, Any]]  # answers, images by size and quality, searches, ...
 
     def chart_data(self) -> dict[str, Any]:
         return {
@@ -89,6 +91,9 @@ class UsageReport:
             "by_prompt": [
                 {"label": row["label"], "cost_usd": row["cost"] / 1_000_000}
                 for row in self.by_prompt
+            ],
+            "by_use": [
+                {"label": row["label"], "cost_usd": row["cost"] / 1_000_000} for row in self.by_use
             ],
         }
 
@@ -143,6 +148,7 @@ def _report(qs: QuerySet[UsageRecord], period: DateRange) -> UsageReport:
     ]
     return UsageReport(
         period=period,
+        by_use=_by_use(qs),
         total_cost=int(totals["cost"] or 0),
         total_tokens=int((totals["input"] or 0) + (totals["output"] or 0)),
         messages=int(totals["n"] or 0),
@@ -150,6 +156,21 @@ def _report(qs: QuerySet[UsageRecord], period: DateRange) -> UsageReport:
         by_model=by_model,
         by_prompt=by_prompt,
     )
+
+
+def _by_use(qs: QuerySet[UsageRecord]) -> list[dict[str, Any]]:
+    """Cost by kind of use (chat.costs names them): the answers' tokens, each image size and
+    quality, web searches, supervision."""
+    totals: dict[str, dict[str, Any]] = {}
+    for row in qs.values("kind", "detail").annotate(
+        cost=Sum("total"), input=Sum("input_tokens"), output=Sum("output_tokens"), n=Count("id")
+    ):
+        label = use_label(row["kind"], row["detail"] if row["kind"] != "answer" else "")
+        entry = totals.setdefault(label, {"label": label, "cost": 0, "tokens": 0, "count": 0})
+        entry["cost"] += int(row["cost"] or 0)
+        entry["tokens"] += int((row["input"] or 0) + (row["output"] or 0))
+        entry["count"] += row["n"]
+    return sorted(totals.values(), key=lambda entry: (-entry["cost"], entry["label"]))[:20]
 
 
 def usage_report_for_user(*, user: User, period: DateRange) -> UsageReport:

@@ -35,6 +35,7 @@ from billing.models import (
 )
 from billing.pricing import Split, collect, split, split_per_use
 from chat import services as chat_services
+from chat.costs import parts_from
 from chat.models import Conversation
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
@@ -509,7 +510,11 @@ def pending_settlement_settle(*, pending_id: int) -> bool:
                 hold_id=row.hold_id,
             )
         if row.message_id is not None:
-            chat_services.message_cost_set(message_id=row.message_id, cost_micros=settlement.cost)
+            chat_services.message_cost_set(
+                message_id=row.message_id,
+                cost_micros=settlement.cost,
+                cost_parts=parts_from(settlement.records),
+            )
         PendingSettlement.objects.filter(pk=row.pk).update(
             settled_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
         )

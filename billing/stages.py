@@ -15,6 +15,7 @@ from django.db.models.functions import Length
 from billing import policy, services
 from billing.models import UsageRecord
 from chat import services as chat_services
+from chat.costs import parts_from
 from chat.models import Message
 from chat.pipeline import CallNext, Turn, TurnRefused
 from spark.common.asyncdb import db
@@ -194,9 +195,11 @@ def settle_turn(turn: Turn) -> None:
                 plan=reservation.plan if reservation is not None else None,
             )
             turn.cost_micros = settlement.cost
+            turn.cost_parts = [dict(part) for part in parts_from(settlement.records)]
             chat_services.turn_write_completion(turn=turn)
     except BaseException:
         turn.cost_micros, turn.completion_written = 0, False  # nothing of it was written
+        turn.cost_parts = []
         raise
     if STATE in turn.state:
         turn.state[STATE]["settled"] = True

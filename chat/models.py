@@ -138,6 +138,8 @@ class Message(BaseModel):
     input_tokens = models.PositiveIntegerField(default=0)
     output_tokens = models.PositiveIntegerField(default=0)
     cost_micros = models.BigIntegerField(_("cost (µ$)"), default=0)
+    # What the cost is made of: [{"kind", "detail", "cost_micros"}] (chat.costs).
+    cost_parts = models.JSONField(default=list, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)

@@ -173,6 +173,8 @@ class Turn:
     error_code: str = ""
     error_message: str = ""
     cost_micros: int = 0
+    # What the cost is made of (chat.costs.CostPart dicts), set by billing with it.
+    cost_parts: list[dict[str, Any]] = field(default_factory=list)
     extra_usage: list[ExtraUsage] = field(default_factory=list)
     blocked: OutputBlocked | None = None  # an output filter stopped the answer
 

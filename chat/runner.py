@@ -15,7 +15,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from chat import services
+from chat.costs import breakdown, cost_usd
 from chat.events import TurnEvents
 from chat.models import Message
 from chat.pipeline import OutputBlocked, Turn, TurnBlocked, TurnRefused, run_stages
@@ -45,10 +45,6 @@ class TurnOutcome:
     message: str = ""
     details: Any = None
     category: str = ""
-
-
-def cost_usd(micros: int) -> str:
-    return f"{Decimal(micros) / Decimal(1_000_000):.6f}"
 
 
 async def _persist_progress(message_id: str, content: str, seq: int) -> None:
@@ -91,6 +87,7 @@ def _done_event(turn: Turn) -> dict[str, Any]:
             "output_tokens": turn.usage.output_tokens,
         },
         "cost_usd": cost_usd(turn.cost_micros),
+        "cost_breakdown": breakdown(turn.cost_parts),
     }
 
 
@@ -137,6 +134,7 @@ def _output_blocked_event(turn: Turn, blocked: OutputBlocked) -> dict[str, Any]:
             "output_tokens": turn.usage.output_tokens,
         },
         "cost_usd": cost_usd(turn.cost_micros),
+        "cost_breakdown": breakdown(turn.cost_parts),
     }
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AlterEgo, Tenant
+from chat.costs import CostPart
 from chat.models import Conversation, Folder, Message
 from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
@@ -515,6 +516,7 @@ def turn_write_completion(*, turn: Turn) -> None:
         input_tokens=turn.usage.input_tokens,
         output_tokens=turn.usage.output_tokens,
         cost_micros=turn.cost_micros,
+        cost_parts=turn.cost_parts,
         tool_calls=turn.tool_log,
         error_code=turn.error_code[:64],
         error_message=turn.error_message[:500],
@@ -536,11 +538,13 @@ def turn_discard_supplied(*, turn: Turn) -> None:
         )
 
 
-def message_cost_set(*, message_id: int, cost_micros: int) -> None:
+def message_cost_set(
+    *, message_id: int, cost_micros: int, cost_parts: list[CostPart] | None = None
+) -> None:
     """The answer's cost once billing has charged it (a settlement written after the fact)."""
     with unscoped():
         Message.objects.filter(pk=message_id).update(
-            cost_micros=cost_micros, updated_at=timezone.now()
+            cost_micros=cost_micros, cost_parts=cost_parts or [], updated_at=timezone.now()
         )
 
 

@@ -8,8 +8,8 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from chat.costs import breakdown, cost_usd
 from chat.models import Conversation, Folder, Message
-from chat.runner import cost_usd
 from chat.search import SearchHit
 from marketplace.selectors import prompt_model_label
 from spark.common import api_fields as strict
@@ -122,11 +122,27 @@ class ToolCallSerializer(serializers.Serializer[Any]):
     is_error = serializers.BooleanField()
 
 
+COST_BREAKDOWN = {
+    "type": "array",
+    "description": "What the cost is made of when it is more than the answer's tokens "
+    "(an image, web searches, supervision), equal uses summed; empty otherwise.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string", "example": "Image (1024x1024, medium)"},
+            "cost_usd": DECIMAL_STRING,
+        },
+        "required": ["label", "cost_usd"],
+    },
+}
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     reply_to = serializers.SerializerMethodField()
     tool_calls = serializers.SerializerMethodField()
     cost_usd = serializers.SerializerMethodField()
+    cost_breakdown = serializers.SerializerMethodField()
 
     class Meta:
         model = Message
@@ -142,6 +158,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "input_tokens",
             "output_tokens",
             "cost_usd",
+            "cost_breakdown",
             "error_code",
             "error_message",
             "reply_to",
@@ -175,6 +192,13 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     @extend_schema_field(DECIMAL_STRING)
     def get_cost_usd(self, message: Message) -> str:
         return cost_usd(message.cost_micros)
+
+    @extend_schema_field(COST_BREAKDOWN)
+    def get_cost_breakdown(self, message: Message) -> list[dict[str, str]]:
+        return [
+            {"label": p["label"], "cost_usd": p["cost_usd"]}
+            for p in breakdown(message.cost_parts or [])
+        ]
 
 
 def message_context(messages: list[Message]) -> dict[str, Any]:

@@ -31,6 +31,32 @@ def _data(event_type: str, properties: dict[str, Any], required: list[str]) -> d
     }
 
 
+COST_USD = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{6}$"}
+# What an answer used and cost (message.done, and message.blocked at the output stage).
+ANSWER_COST: dict[str, Any] = {
+    "usage": {
+        "type": "object",
+        "properties": {
+            "input_tokens": {"type": "integer", "minimum": 0},
+            "output_tokens": {"type": "integer", "minimum": 0},
+        },
+        "required": ["input_tokens", "output_tokens"],
+        "additionalProperties": False,
+    },
+    "cost_usd": COST_USD,
+    "cost_breakdown": {
+        "type": "array",
+        "description": "What the cost is made of when it is more than the answer's tokens "
+        "(an image, web searches, supervision), equal uses summed; empty otherwise.",
+        "items": {
+            "type": "object",
+            "properties": {"label": {"type": "string"}, "cost_usd": COST_USD},
+            "required": ["label", "cost_usd"],
+            "additionalProperties": False,
+        },
+    },
+}
+
 EVENT_DATA: dict[str, dict[str, Any]] = {
     "message.accepted": _data(
         "message.accepted",
@@ -71,16 +97,7 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
             "message_id": UUID,
             "seq": SEQ,
             "status": {"type": "string", "enum": ANSWER_STATUSES},
-            "usage": {
-                "type": "object",
-                "properties": {
-                    "input_tokens": {"type": "integer", "minimum": 0},
-                    "output_tokens": {"type": "integer", "minimum": 0},
-                },
-                "required": ["input_tokens", "output_tokens"],
-                "additionalProperties": False,
-            },
-            "cost_usd": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{6}$"},
+            **ANSWER_COST,
         },
         ["message_id", "seq", "status", "usage", "cost_usd"],
     ),
@@ -89,8 +106,10 @@ EVENT_DATA: dict[str, dict[str, Any]] = {
         {
             "message_id": {**UUID, "type": ["string", "null"]},
             "seq": SEQ,
+            "stage": {"type": "string", "enum": ["pre", "output"]},
             "category": {"type": "string"},
             "reason": {"type": "string", "description": "A polite refusal to show."},
+            **ANSWER_COST,
         },
         ["category", "reason"],
     ),

@@ -94,12 +94,13 @@ def get_replay_buffer() -> ReplayBuffer:
     """The buffer for the running event loop (Redis clients are bound to their loop)."""
     global _memory_buffer
     ttl = settings.SPARK_REPLAY_TTL_SECONDS
-    if not settings.REDIS_URL:
+    url = settings.SPARK_REPLAY_REDIS_URL
+    if not url:
         if _memory_buffer is None:
             _memory_buffer = MemoryReplayBuffer(ttl=ttl)
         return _memory_buffer
     loop = asyncio.get_running_loop()
     buffer = _redis_buffers.get(loop)
     if buffer is None:
-        buffer = _redis_buffers[loop] = RedisReplayBuffer(settings.REDIS_URL, ttl=ttl)
+        buffer = _redis_buffers[loop] = RedisReplayBuffer(url, ttl=ttl)
     return buffer

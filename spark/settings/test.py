@@ -69,6 +69,9 @@ if REDIS_URL:
         offset=int(os.environ.get("SPARK_TEST_REDIS_DB_OFFSET", "1")),
     )
     CACHES["default"]["LOCATION"] = _worker_redis_url
+    # A worker's cache.clear() empties its database: its resumable streams live there too,
+    # never where another worker's (or another run's) clear could reach them.
+    SPARK_REPLAY_REDIS_URL = _worker_redis_url
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = _worker_redis_url  # type: ignore[index]
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = _worker_layer_prefix  # type: ignore[index]
 

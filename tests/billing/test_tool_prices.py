@@ -16,6 +16,7 @@ from billing.invariants import ledger_violations
 from billing.models import UsageRecord
 from billing.pricing import ceil_div
 from chat.models import Message
+from chat.runner import _done_event
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 from tests.billing.conftest import aconversation_for, afund, send
@@ -63,6 +64,19 @@ def charged(user: User, message: Any) -> tuple[list[tuple[str, str, int, int]], 
     return records, cost, ledger.user_wallet(user).balance
 
 
+def turn_done(turn: Any) -> dict[str, Any]:
+    return _done_event(turn)
+
+
+@sync_to_async
+def cost_line(user: User, conversation: Any) -> list[dict[str, str]]:
+    """The answer's cost parts as the chat's messages API gives them to the cost line."""
+    response = signed_in(user).get(f"/api/v1/conversations/{conversation.uuid}/messages/")
+    assert response.status_code == 200, response.content
+    answers = [m for m in response.json() if m["role"] == "assistant"]
+    return answers[-1]["cost_breakdown"]
+
+
 async def test_an_image_is_charged_at_its_catalogue_price_for_its_size_and_quality(
     llm_fakes: Any, user: User, public_tenant: Tenant, settings: Any
 ) -> None:
@@ -91,6 +105,14 @@ async def test_an_image_is_charged_at_its_catalogue_price_for_its_size_and_quali
     assert balance == FUNDS - price
     page = await sync_to_async(lambda: signed_in(user).get("/my-usage").content.decode())()
     assert "openai-gpt-image-1" in page
+    # and the message's cost line and /my-usage name what it was: an image of that size
+    assert turn_done(turn)["cost_breakdown"] == [
+        {"label": "Image (1024x1536, high)", "cost_usd": f"{price / 1_000_000:.6f}"}
+    ]
+    assert await cost_line(user, conversation) == [
+        {"label": "Image (1024x1536, high)", "cost_usd": f"{price / 1_000_000:.6f}"}
+    ]
+    assert "Image (1024x1536, high)" in page
     assert await sync_to_async(ledger_violations)() == []
 
 
@@ -118,4 +140,9 @@ async def test_each_web_search_call_is_charged_once_at_its_catalogue_price(
     assert balance == FUNDS - 2 * price
     page = await sync_to_async(lambda: signed_in(user).get("/my-usage").content.decode())()
     assert "web_search" in page
+    # and the cost line sums the two searches into one part
+    assert await cost_line(user, conversation) == [
+        {"label": "Web search", "cost_usd": f"{2 * price / 1_000_000:.6f}"}
+    ]
+    assert "Web search" in page
     assert await sync_to_async(ledger_violations)() == []

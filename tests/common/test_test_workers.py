@@ -14,6 +14,7 @@ from typing import Any
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
 
+from spark.realtime.replay import MemoryReplayBuffer, RedisReplayBuffer, get_replay_buffer
 from spark.settings.test import worker_redis
 from watchdog.realtime import ADMIN_GROUP
 
@@ -73,3 +74,19 @@ async def test_a_test_worker_does_not_hear_another_workers_group_events() -> Non
     finally:
         await ours.flush()
         await theirs.flush()
+
+
+async def test_a_test_workers_resumable_streams_live_in_its_own_redis_database() -> None:
+    # (Replay buffers on the shared base database were lost when a worker whose own
+    # database was that one cleared its cache: a resumed answer missed its first frames.)
+    buffer = get_replay_buffer()
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not redis_url:
+        assert isinstance(buffer, MemoryReplayBuffer)  # in-process: nothing to share
+        return
+    offset = int(os.environ.get("SPARK_TEST_REDIS_DB_OFFSET", "1"))
+    ours, _prefix = worker_redis(redis_url, worker=_this_worker(), offset=offset)
+    assert isinstance(buffer, RedisReplayBuffer)
+    database = buffer.redis.connection_pool.connection_kwargs["db"]
+    assert f"/{database}" == ours[ours.rindex("/") :]
+    assert settings.CACHES["default"]["LOCATION"] == ours

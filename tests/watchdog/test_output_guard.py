@@ -279,6 +279,7 @@ async def test_over_the_websocket_the_leak_stops_and_its_text_is_replaced(
         "reason": REFUSAL,
         "usage": blocked["usage"],
         "cost_usd": blocked["cost_usd"],
+        "cost_breakdown": blocked["cost_breakdown"],
     }
     assert blocked["usage"]["output_tokens"] > 0
     await assert_stopped_and_recorded(conversation, llm_fakes)

@@ -1,6 +1,7 @@
 """Chat: the send pipeline, streaming, tools."""
 
 from spark.settings.components import env
+from spark.settings.components.redis import REDIS_URL
 
 # The send pipeline's stages, in order (ARCHITECTURE.md section 4). Billing and the
 # watchdog insert theirs here.
@@ -58,3 +59,5 @@ SPARK_STREAM_HEARTBEAT_SECONDS = env.float("SPARK_STREAM_HEARTBEAT_SECONDS", def
 SPARK_STREAM_STALE_SECONDS = env.int("SPARK_STREAM_STALE_SECONDS", default=60)
 # How long the events of a streamed answer are kept for clients that resume.
 SPARK_REPLAY_TTL_SECONDS = env.int("SPARK_REPLAY_TTL_SECONDS", default=900)
+# Where they are kept: Redis (every web instance reads the same buffer), in-process without.
+SPARK_REPLAY_REDIS_URL = env.str("SPARK_REPLAY_REDIS_URL", default=REDIS_URL)

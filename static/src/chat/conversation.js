@@ -239,6 +239,10 @@ export class ConversationView {
         cost: formatCost(data.cost_usd),
       });
       state.foot.append(el("span", { class: "msg-usage", title: _("Tokens and cost of this answer"), text: usage }));
+      const parts = (data.cost_breakdown || []).map((part) => `${part.label} ${formatCost(part.cost_usd)}`);
+      if (parts.length) {
+        state.foot.append(el("span", { class: "msg-usage msg-cost-parts", title: _("What this answer's cost is made of"), text: parts.join(" · ") }));
+      }
     }
   }
 
@@ -500,6 +504,7 @@ export class ConversationView {
       state.data.input_tokens = frame.usage.input_tokens;
       state.data.output_tokens = frame.usage.output_tokens;
       state.data.cost_usd = frame.cost_usd;
+      state.data.cost_breakdown = frame.cost_breakdown || [];
     }
     state.data.status = state.status;
     this.dirty.delete(state);
