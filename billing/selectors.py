@@ -165,7 +165,7 @@ def _by_use(qs: QuerySet[UsageRecord]) -> list[dict[str, Any]]:
     for row in qs.values("kind", "detail").annotate(
         cost=Sum("total"), input=Sum("input_tokens"), output=Sum("output_tokens"), n=Count("id")
     ):
-        label = use_label(row["kind"], row["detail"] if row["kind"] != "answer" else "")
+        label = use_label(row["kind"], row["detail"])
         entry = totals.setdefault(label, {"label": label, "cost": 0, "tokens": 0, "count": 0})
         entry["cost"] += int(row["cost"] or 0)
         entry["tokens"] += int((row["input"] or 0) + (row["output"] or 0))

@@ -8,6 +8,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from chat.api.sse_schema import COST_BREAKDOWN
 from chat.costs import breakdown, cost_usd
 from chat.models import Conversation, Folder, Message
 from chat.search import SearchHit
@@ -122,21 +123,6 @@ class ToolCallSerializer(serializers.Serializer[Any]):
     is_error = serializers.BooleanField()
 
 
-COST_BREAKDOWN = {
-    "type": "array",
-    "description": "What the cost is made of when it is more than the answer's tokens "
-    "(an image, web searches, supervision), equal uses summed; empty otherwise.",
-    "items": {
-        "type": "object",
-        "properties": {
-            "label": {"type": "string", "example": "Image (1024x1024, medium)"},
-            "cost_usd": DECIMAL_STRING,
-        },
-        "required": ["label", "cost_usd"],
-    },
-}
-
-
 class MessageSerializer(serializers.ModelSerializer[Message]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     reply_to = serializers.SerializerMethodField()
@@ -193,7 +179,7 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
     def get_cost_usd(self, message: Message) -> str:
         return cost_usd(message.cost_micros)
 
-    @extend_schema_field(COST_BREAKDOWN)
+    @extend_schema_field(COST_BREAKDOWN)  # the one shape, shared with message.done
     def get_cost_breakdown(self, message: Message) -> list[dict[str, str]]:
         return [
             {"label": p["label"], "cost_usd": p["cost_usd"]}

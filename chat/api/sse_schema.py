@@ -32,6 +32,20 @@ def _data(event_type: str, properties: dict[str, Any], required: list[str]) -> d
 
 
 COST_USD = {"type": "string", "pattern": "^[0-9]+\\.[0-9]{6}$"}
+COST_BREAKDOWN: dict[str, Any] = {
+    "type": "array",
+    "description": "What the cost is made of when it is more than the answer's tokens "
+    "(an image, web searches, supervision), equal uses summed; empty otherwise.",
+    "items": {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string", "example": "Image (1024x1024, medium)"},
+            "cost_usd": COST_USD,
+        },
+        "required": ["label", "cost_usd"],
+        "additionalProperties": False,
+    },
+}
 # What an answer used and cost (message.done, and message.blocked at the output stage).
 ANSWER_COST: dict[str, Any] = {
     "usage": {
@@ -44,17 +58,7 @@ ANSWER_COST: dict[str, Any] = {
         "additionalProperties": False,
     },
     "cost_usd": COST_USD,
-    "cost_breakdown": {
-        "type": "array",
-        "description": "What the cost is made of when it is more than the answer's tokens "
-        "(an image, web searches, supervision), equal uses summed; empty otherwise.",
-        "items": {
-            "type": "object",
-            "properties": {"label": {"type": "string"}, "cost_usd": COST_USD},
-            "required": ["label", "cost_usd"],
-            "additionalProperties": False,
-        },
-    },
+    "cost_breakdown": COST_BREAKDOWN,
 }
 
 EVENT_DATA: dict[str, dict[str, Any]] = {
