@@ -269,6 +269,12 @@ _COMBINING_MARKS = re.compile(
     r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
 _ODD_VARIATION = re.compile(r"[\ufe00-\ufe0d\U000e0100-\U000e01ef]")
+# Every character one of the signals above counts (one scan: most texts have none).
+_DISGUISE_CHARS = re.compile(
+    r"[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064\ufeff"
+    r"\u202d\u202e\u0370-\u052f\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
+    r"\ufe20-\ufe2f\ufe00-\ufe0d\U000e0100-\U000e01ef]"
+)
 
 
 def signal(text: str) -> str:
@@ -278,7 +284,7 @@ def signal(text: str) -> str:
     overrides, words mixing Latin with Cyrillic or Greek letters, stacked combining marks
     (zalgo), deletion characters, and variation selectors that carry no emoji style."""
     deletions = text.count("\b") + text.count("\x7f")
-    if text.isascii() or max(text) < "\u0300":  # every character below is at or above U+0300
+    if text.isascii() or _DISGUISE_CHARS.search(text) is None:
         return "heur.deletion_chars" if deletions >= 2 else ""
     if len(_INVISIBLE_NEAR_LETTERS.findall(text)) >= 3:
         return "heur.invisible_chars"
