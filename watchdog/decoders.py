@@ -22,9 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import decode_header
 from functools import lru_cache
-from typing import Any
 
-import re2
+from watchdog.re2sets import SearchSet
 
 MAX_SPANS = 8
 MAX_ATTEMPTS = 48  # candidate blobs tried per finder (long code pastes have many)
@@ -415,31 +414,20 @@ _GATES: dict[Callable[[str], list[Decoded]], str] = {
     _variation_selectors: r"[\x{fe00}-\x{fe0f}\x{e0100}-\x{e01ef}]{4,}",
     _regional: r"[\x{1f1e6}-\x{1f1ff}]",
 }
-# Python's \s also matches these; RE2's does not: the gates read them as spaces.
-_RE2_BLIND_SPACES = re.compile(r"[\x0b\x1c-\x1f\x85\u1680\u2028\u2029]")
 
 
 @lru_cache(maxsize=1)
-def _gate_set() -> tuple[Any, tuple[Callable[[str], list[Decoded]], ...]]:
-    """The gates as one RE2 set (index 0: a sentinel that proves the scan reached the end)."""
-    options = re2.Options()
-    options.max_mem = 16 << 20
-    options.log_errors = False
-    gates: Any = re2.Set.SearchSet(options)
-    gates.Add(r"\z")
-    for pattern in _GATES.values():
-        gates.Add(pattern)
-    gates.Compile()
-    return gates, tuple(_GATES)
+def _gate_set() -> SearchSet:
+    return SearchSet(list(_GATES.values()), max_mem=16 << 20)
 
 
 def gated_finders(text: str) -> tuple[Callable[[str], list[Decoded]], ...]:
     """The finders worth running on ``text``, in their order (all of them if the scan fails)."""
-    gates, finders = _gate_set()
-    hits = gates.Match(_RE2_BLIND_SPACES.sub(" ", text)) or []
-    if 0 not in hits:
+    hits = _gate_set().matching(text)
+    if hits is None:
         return _FINDERS
-    fired = {finders[hit - 1] for hit in hits if hit}
+    gates = list(_GATES)
+    fired = {gates[hit] for hit in hits}
     return tuple(finder for finder in _FINDERS if finder in fired)
 
 

@@ -25,13 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
-
-import re2
 
 from watchdog.classifier import Model, get_model
 from watchdog.decoders import decode_spans, looks_like_language
+from watchdog.re2sets import SearchSet, compiles
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 CATEGORIES = frozenset(
@@ -45,8 +43,6 @@ MAX_ATTEMPTS = 64  # candidate blobs tried per message (long code pastes have ma
 # digits inside words).
 LONG_TEXT = 2000
 WINDOW = 320
-# Python's \s also matches these; RE2's does not, so the prefilter sees them as spaces.
-_RE2_BLIND_SPACES = re.compile(r"[\x0b\x1c-\x1f\x85\u1680\u2028\u2029]")
 # Rules whose RE2 reading may miss a match on text with non-ASCII word characters (RE2's
 # \w, \d and \b are ASCII; Python's are Unicode).
 _UNICODE_CLASSES = re.compile(r"\\[wd]")
@@ -429,21 +425,9 @@ class LongTextPrefilter:
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        options = re2.Options()
-        options.max_mem = 64 << 20
-        options.log_errors = False
-        self._set: Any = re2.Set.SearchSet(options)
-        self._set.Add(r"\z")
-        self.positions: list[int] = []  # set index - 1 -> rule position
-        for position, rule in enumerate(rules):
-            proposal = re2_proposal(rule.pattern)
-            try:
-                re2.compile(proposal, options)
-            except re2.error:
-                continue
-            self._set.Add(proposal)
-            self.positions.append(position)
-        self._set.Compile()
+        proposals = {p: re2_proposal(rule.pattern) for p, rule in enumerate(rules)}
+        self.positions = [p for p, proposal in proposals.items() if compiles(proposal)]
+        self._set = SearchSet([proposals[p] for p in self.positions], max_mem=64 << 20)
         self.covered = frozenset(self.positions)
         self.covered_unicode = frozenset(
             p for p in self.positions if _UNICODE_CLASSES.search(rules[p].pattern) is None
@@ -453,10 +437,10 @@ class LongTextPrefilter:
         """(rules proposed, rules the set answered for) on ``text``; None: the scan failed."""
         ascii_words = text.isascii() or _NON_ASCII_WORD_CHAR.search(text) is None
         covered = self.covered if ascii_words else self.covered_unicode
-        hits = self._set.Match(_RE2_BLIND_SPACES.sub(" ", text)) or []
-        if 0 not in hits:
+        hits = self._set.matching(text)
+        if hits is None:
             return None
-        proposed = frozenset(self.positions[hit - 1] for hit in hits if hit)
+        proposed = frozenset(self.positions[hit] for hit in hits)
         return proposed & covered, covered
 
 
