@@ -68,8 +68,10 @@ def test_nginx_accepts_its_configuration(tmp_path: Path) -> None:
     # Debian's nginx checks the shipped server block, with the upstream pointed at loopback
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     assert Path(nginx).exists(), "install Debian's nginx (apt-get install nginx-light)"
-    upstream = (ROOT / "deploy/nginx-upstream.conf").read_text().replace(
-        "server web:8000", "server 127.0.0.1:8000"
+    upstream = (
+        (ROOT / "deploy/nginx-upstream.conf")
+        .read_text()
+        .replace("server web:8000", "server 127.0.0.1:8000")
     )
     (tmp_path / "upstream.conf").write_text(upstream)
     server = (ROOT / "deploy/nginx.conf").read_text()
