@@ -15,4 +15,19 @@ urlpatterns = [
         views.creator_prompt_edit,
         name="creator_prompt_edit",
     ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/",
+        views.creator_landing_page,
+        name="creator_landing_page",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/publish/",
+        views.creator_landing_publish,
+        name="creator_landing_publish",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/unpublish/",
+        views.creator_landing_unpublish,
+        name="creator_landing_unpublish",
+    ),
 ]
