@@ -216,3 +216,38 @@ class LandingPageForm(forms.Form):
 
     def add_service_error(self, error: ApplicationError) -> None:
         add_application_error(self, error)
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class LandingWizardForm(forms.Form):
+    """The wizard's questions; ``wizard.wizard_validate`` checks the answers."""
+
+    style = forms.ChoiceField(label=_("Visual style"), widget=forms.RadioSelect)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages of the page"), widget=forms.CheckboxSelectMultiple
+    )
+    accent_colour = forms.CharField(label=_("Brand colour"), widget=ColourInput, max_length=7)
+    text_colour = forms.CharField(label=_("Text colour"), widget=ColourInput, max_length=7)
+    background_colour = forms.CharField(
+        label=_("Background colour"), widget=ColourInput, max_length=7
+    )
+    brief = forms.CharField(
+        label=_("Brief"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Who the page is for, what to promise them, the tone to take."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        from marketplace.wizard import STYLES
+
+        super().__init__(*args, **kwargs)
+        self.fields["style"].choices = list(STYLES.items())  # type: ignore[attr-defined]
+        self.fields["languages"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        add_application_error(self, error)

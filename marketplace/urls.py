@@ -21,6 +21,11 @@ urlpatterns = [
         name="creator_landing_page",
     ),
     path(
+        "creator/prompts/<uuid:prompt_uuid>/page/wizard/",
+        views.creator_landing_wizard,
+        name="creator_landing_wizard",
+    ),
+    path(
         "creator/prompts/<uuid:prompt_uuid>/page/publish/",
         views.creator_landing_publish,
         name="creator_landing_publish",

@@ -12,11 +12,12 @@ from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from marketplace import landing, selectors, services
-from marketplace.forms import LandingPageForm, PromptForm
+from marketplace import landing, selectors, services, wizard
+from marketplace.forms import LandingPageForm, LandingWizardForm, PromptForm
 from marketplace.models import LandingPage, LandingPageVersion, Prompt
 from spark.common.exceptions import ApplicationError
 
@@ -110,7 +111,9 @@ def creator_prompt_edit(request: HttpRequest, prompt_uuid: str) -> HttpResponse:
 def _landing_context(request: HttpRequest, prompt: Prompt, page: LandingPage) -> dict[str, Any]:
     versions = list(page.versions.order_by("-number")[:50])
     latest = versions[0] if versions else None
-    shown = page.published_version or latest
+    asked = request.GET.get("version", "")
+    # The newest draft by default (what the creator or the wizard just made), or any one.
+    shown = next((v for v in versions if str(v.number) == asked), latest)
     frame = landing.landing_url(page, request=request).rstrip("/")
     return {
         "prompt": prompt,
@@ -180,6 +183,47 @@ def creator_landing_page(request: HttpRequest, prompt_uuid: str) -> HttpResponse
     context["form"] = form
     response = render(request, "marketplace/landing_editor.html", context)
     return _allow_frame(response, context["frame_origin"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def creator_landing_wizard(request: HttpRequest, prompt_uuid: str) -> HttpResponse:
+    """ "Design a page with AI": the creator's answers, one model call, a new draft."""
+    prompt = selectors.prompt_get_for_owner(user=request.user, slug_or_uuid=prompt_uuid)
+    page = services.landing_page_get_or_create(prompt=prompt)
+    form = LandingWizardForm(
+        request.POST or None,
+        initial={
+            "style": "minimal",
+            "languages": [translation.get_language() or "en"],
+            "accent_colour": "#5b4bdb",
+            "text_colour": "#1d1d27",
+            "background_colour": "#ffffff",
+            "brief": prompt.description,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            brief = wizard.wizard_validate(**form.cleaned_data)
+            version = wizard.wizard_design(
+                page=page,
+                user=request.user,  # type: ignore[arg-type]
+                brief=brief,
+            )
+        except ApplicationError as error:
+            form.add_service_error(error)
+        else:
+            messages.success(
+                request,
+                _("The wizard made version %(number)s. Look at the preview, then publish it.")
+                % {"number": version.number},
+            )
+            return redirect("marketplace:creator_landing_page", prompt_uuid=prompt.uuid)
+    return render(
+        request,
+        "marketplace/landing_wizard.html",
+        {"prompt": prompt, "page": page, "form": form},
+    )
 
 
 @login_required

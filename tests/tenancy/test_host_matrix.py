@@ -199,6 +199,8 @@ POST   /billing/stripe/webhook/                                   400 400 400 40
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
 GET    /creator/prompts/{private_prompt}/page/                    200 200 404 404 302 302 302
 POST   /creator/prompts/{private_prompt}/page/                    302 302 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/page/wizard/             200 200 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/wizard/             302 302 404 404 302 302 302
 POST   /creator/prompts/{private_prompt}/page/publish/            302 302 404 404 302 302 302
 POST   /creator/prompts/{private_prompt}/page/unpublish/          302 302 404 404 302 302 302
 GET    /api/v1/me/                                                200 200 200 200 401 401 401
@@ -270,6 +272,14 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "source": "<h1>Mine</h1>",
     },
     ("POST", "/creator/prompts/{private_prompt}/page/publish/"): {"version": "1"},
+    ("POST", "/creator/prompts/{private_prompt}/page/wizard/"): {
+        "style": "playful",
+        "languages": ["en"],
+        "accent_colour": "#5b4bdb",
+        "text_colour": "#1d1d27",
+        "background_colour": "#ffffff",
+        "brief": "A page for everyone.",
+    },
     ("POST", "/chat/new/"): {},
     ("POST", "/billing/topup/"): {"amount_usd": "10"},
     ("POST", "/billing/team/topup/"): {"amount_usd": "10"},
