@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
-from marketplace import landing
+from marketplace import analytics, landing
 from marketplace.models import LandingPageVersion, Prompt
 from spark.tenancy.context import tenant_scope, unscoped
 
@@ -97,7 +97,10 @@ def _document(
 def page(request: HttpRequest, prompt: Prompt) -> HttpResponse:
     version = prompt.landing_page.published_version
     response = HttpResponse(_document(request, prompt, version, preview=False))
-    patch_cache_control(response, public=True, max_age=60)
+    if request.method == "GET":
+        analytics.landing_visit_record(prompt=prompt, request=request)
+    # Revalidated on every view, so that each one reaches the server and is counted.
+    patch_cache_control(response, public=True, no_cache=True)
     return response
 
 
@@ -150,6 +153,8 @@ def base_stylesheet(request: HttpRequest, prompt: Prompt) -> HttpResponse:
 def start(request: HttpRequest, prompt: Prompt) -> HttpResponse:
     """The call to action: on to the app, which signs the visitor in or up and opens a
     chat with the prompt."""
+    if request.method == "GET":
+        analytics.landing_click_record(prompt=prompt, request=request)
     response = HttpResponseRedirect(landing.app_start_url(prompt=prompt, request=request))
     patch_cache_control(response, private=True, no_store=True)
     return response

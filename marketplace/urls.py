@@ -35,4 +35,9 @@ urlpatterns = [
         views.creator_landing_unpublish,
         name="creator_landing_unpublish",
     ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/stats/",
+        views.creator_prompt_stats,
+        name="creator_prompt_stats",
+    ),
 ]

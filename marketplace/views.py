@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from marketplace import landing, selectors, services, wizard
+from marketplace import analytics, landing, selectors, services, wizard
 from marketplace.forms import LandingPageForm, LandingWizardForm, PromptForm
 from marketplace.models import LandingPage, LandingPageVersion, Prompt
 from spark.common.exceptions import ApplicationError
@@ -249,3 +249,28 @@ def creator_landing_unpublish(request: HttpRequest, prompt_uuid: str) -> HttpRes
     services.landing_unpublish(page=page)
     messages.success(request, _("Visitors now see the built-in page."))
     return redirect("marketplace:creator_landing_page", prompt_uuid=prompt.uuid)
+
+
+STATS_RANGES = (7, 30, 90)
+
+
+@login_required
+def creator_prompt_stats(request: HttpRequest, prompt_uuid: str) -> HttpResponse:
+    """The prompt's statistics: its landing page's visits and call-to-action clicks by day."""
+    prompt = selectors.prompt_get_for_owner(user=request.user, slug_or_uuid=prompt_uuid)
+    asked = request.GET.get("days", "")
+    days = int(asked) if asked.isdigit() and int(asked) in STATS_RANGES else 30
+    rows, totals = analytics.landing_stats(prompt=prompt, days=days)
+    page = LandingPage.objects.filter(prompt=prompt).first()
+    return render(
+        request,
+        "marketplace/prompt_stats.html",
+        {
+            "prompt": prompt,
+            "rows": rows,
+            "totals": totals,
+            "days": days,
+            "ranges": STATS_RANGES,
+            "public_url": landing.landing_url(page, request=request) if page else "",
+        },
+    )

@@ -234,6 +234,7 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/billing/earnings/prompts/{prompt.uuid}/markup/"),
             Endpoint("GET", f"/creator/prompts/{prompt.uuid}/page/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/"),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/stats/"),
             Endpoint("GET", f"/creator/prompts/{prompt.uuid}/page/wizard/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/wizard/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/publish/"),

@@ -198,6 +198,7 @@ GET    /billing/platform/export.csv                               404 404 404 40
 POST   /billing/stripe/webhook/                                   400 400 400 400 400 400 302
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
 GET    /creator/prompts/{private_prompt}/page/                    200 200 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/stats/                   200 200 404 404 302 302 302
 POST   /creator/prompts/{private_prompt}/page/                    302 302 404 404 302 302 302
 GET    /creator/prompts/{private_prompt}/page/wizard/             200 200 404 404 302 302 302
 POST   /creator/prompts/{private_prompt}/page/wizard/             302 302 404 404 302 302 302
