@@ -25,6 +25,7 @@ import dns.nameserver
 import dns.resolver
 import idna
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -165,6 +166,44 @@ def domain_get_for_owner(*, user: User, tenant: Tenant, uuid: Any) -> PromptDoma
     if domain is None:
         raise NotFound(_("No such domain."))
     return domain
+
+
+SERVING_CACHE_SECONDS = 300
+
+
+def _serving_key(hostname: str) -> str:
+    return f"spark:prompt-domain:serving:{hostname}"
+
+
+def serving_domain_forget(hostname: str) -> None:
+    """Drop what ``is_serving_domain`` remembers of ``hostname`` (its status changed)."""
+    cache.delete(_serving_key(hostname))
+
+
+def is_serving_domain(host: str) -> bool:
+    """Whether ``host`` is an active prompt domain: asked by the landing middleware for
+    every host that is not the platform's, so remembered for a few minutes (and forgotten
+    whenever the domain's status changes)."""
+    try:
+        hostname = hostname_normalize(_host_only(host))
+    except ApplicationError:
+        return False
+    key = _serving_key(hostname)
+    known = cache.get(key)
+    if known is None:
+        with unscoped():
+            known = PromptDomain.objects.filter(
+                hostname=hostname, status=PromptDomain.Status.ACTIVE
+            ).exists()
+        cache.set(key, known, SERVING_CACHE_SECONDS)
+    return bool(known)
+
+
+def is_platform_host(host: str) -> bool:
+    """``host`` is the platform's own (a reserved name or under one): never a prompt domain,
+    so the landing middleware answers it without a lookup."""
+    bare = _host_only(host)
+    return any(bare == name or bare.endswith(f".{name}") for name in _reserved_suffixes())
 
 
 def active_domain_prompt(host: str) -> Prompt | None:
@@ -420,6 +459,7 @@ def _update(domain: PromptDomain, updates: dict[str, Any]) -> PromptDomain:
     with unscoped():
         PromptDomain.objects.filter(pk=domain.pk).update(**updates)
         domain.refresh_from_db()
+    transaction.on_commit(lambda: serving_domain_forget(domain.hostname))
     return domain
 
 
@@ -468,6 +508,7 @@ def domain_activate(*, domain: PromptDomain, user: User) -> PromptDomain:
             updated_at=now,
         )
         locked.refresh_from_db()
+        transaction.on_commit(lambda: serving_domain_forget(locked.hostname))
     return locked
 
 
@@ -475,6 +516,7 @@ def domain_remove(*, domain: PromptDomain) -> None:
     """Detach the domain: it stops serving at once (the fee is not refunded)."""
     with unscoped():
         PromptDomain.objects.filter(pk=domain.pk).delete()
+    transaction.on_commit(lambda: serving_domain_forget(domain.hostname))
 
 
 def domains_due() -> list[int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from marketplace import domains
+from marketplace import analytics, domains
 
 
 @shared_task(acks_late=True)
@@ -17,3 +17,9 @@ def domains_check_due() -> None:
     """Beat: verify pending domains, re-verify active and suspended ones that are due."""
     for domain_id in domains.domains_due():
         domain_check.delay(domain_id=domain_id)
+
+
+@shared_task(acks_late=True)
+def landing_analytics_purge() -> tuple[int, int]:
+    """Periodic: drop landing visitor hashes and daily totals past their retention."""
+    return analytics.landing_analytics_purge()

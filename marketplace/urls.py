@@ -17,4 +17,29 @@ urlpatterns = [
         views.creator_prompt_edit,
         name="creator_prompt_edit",
     ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/",
+        views.creator_landing_page,
+        name="creator_landing_page",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/wizard/",
+        views.creator_landing_wizard,
+        name="creator_landing_wizard",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/publish/",
+        views.creator_landing_publish,
+        name="creator_landing_publish",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/page/unpublish/",
+        views.creator_landing_unpublish,
+        name="creator_landing_unpublish",
+    ),
+    path(
+        "creator/prompts/<uuid:prompt_uuid>/stats/",
+        views.creator_prompt_stats,
+        name="creator_prompt_stats",
+    ),
 ]

@@ -19,6 +19,7 @@ from spark.settings.components.chat import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403
 from spark.settings.components.domains import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.landing import *  # noqa: F403
 from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
@@ -81,6 +82,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Landing hosts (user content, their own origin) are answered here, before sessions,
+    # CSRF and authentication can read or set an app cookie (docs/marketplace.md).
+    "marketplace.middleware.LandingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

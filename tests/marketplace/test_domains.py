@@ -422,3 +422,35 @@ def test_the_list_shows_only_the_creators_domains_in_the_tenant_they_act_in(
 
     assert [domain["hostname"] for domain in mine] == ["santa.example.com"]
     assert mine[0]["prompt"] == str(prompt.uuid)
+
+
+# --- serving ---------------------------------------------------------------------------------
+
+
+def test_an_active_domain_serves_its_prompts_landing_page_and_never_the_app(
+    creator: User, prompt: Prompt, fake_dns: FakeDns, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The landing router asks ``active_domain_prompt``: an active domain answers like the
+    prompt's landing host (its page, the landing CSP, no cookie, no app view); before
+    activation and after removal it serves nothing of the prompt."""
+    client = signed_in(creator)
+    host = "santa-page.example"
+    domain_id = verified_domain(client, prompt, fake_dns, host)
+    assert b"Santa" not in Client().get("/", HTTP_HOST=host).content  # verified, not paid
+
+    fund(creator, FEE)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(f"{API}{domain_id}/activate/").status_code == 200
+
+    visitor = Client()
+    page = visitor.get("/", HTTP_HOST=host)
+    assert page.status_code == 200 and b"Santa" in page.content
+    assert "script-src 'none'" in page["Content-Security-Policy"]
+    assert not page.cookies
+    login = visitor.get("/accounts/login/", HTTP_HOST=host)
+    assert login.status_code == 404 and not login.cookies
+    assert visitor.get("/api/v1/domains/", HTTP_HOST=host).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"{API}{domain_id}/").status_code == 204
+    assert b"Santa" not in Client().get("/", HTTP_HOST=host).content

@@ -197,6 +197,13 @@ GET    /billing/platform/                                         404 404 404 40
 GET    /billing/platform/export.csv                               404 404 404 404 302 302 302
 POST   /billing/stripe/webhook/                                   400 400 400 400 400 400 302
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/page/                    200 200 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/stats/                   200 200 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/                    302 302 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/page/wizard/             200 200 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/wizard/             302 302 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/publish/            302 302 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/unpublish/          302 302 404 404 302 302 302
 GET    /api/v1/me/                                                200 200 200 200 401 401 401
 GET    /internal/tls/ask?domain=unknown.example.com               403 403 403 403 403 403 403
 GET    /api/v1/domains/                                           200 200 200 200 401 401 401
@@ -267,6 +274,20 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/creator/prompts/new/"): {"name": "New one"},
     ("POST", "/creator/prompts/{private_prompt}/edit/"): {"name": "Renamed"},
     ("POST", "/creator/prompts/{private_prompt}/watchdog/"): {},
+    ("POST", "/creator/prompts/{private_prompt}/page/"): {
+        "title": "Mine",
+        "source_format": "html",
+        "source": "<h1>Mine</h1>",
+    },
+    ("POST", "/creator/prompts/{private_prompt}/page/publish/"): {"version": "1"},
+    ("POST", "/creator/prompts/{private_prompt}/page/wizard/"): {
+        "style": "playful",
+        "languages": ["en"],
+        "accent_colour": "#5b4bdb",
+        "text_colour": "#1d1d27",
+        "background_colour": "#ffffff",
+        "brief": "A page for everyone.",
+    },
     ("POST", "/chat/new/"): {},
     ("POST", "/billing/topup/"): {"amount_usd": "10"},
     ("POST", "/billing/team/topup/"): {"amount_usd": "10"},
