@@ -110,7 +110,7 @@ def test_rollback_publishes_an_older_version_and_unpublish_restores_the_builtin_
     _publish(prompt, source="<h1>First</h1>")
     _publish(prompt, source="<h1>Second</h1>")
     client = signed_in(user)
-    host = {"HTTP_HOST": _host(prompt)}
+    host: dict[str, Any] = {"HTTP_HOST": _host(prompt)}
     assert b"Second" in Client().get("/", **host).content
 
     client.post(f"/creator/prompts/{prompt.uuid}/page/publish/", {"version": "1"})

@@ -5,6 +5,7 @@ shown to the creator on the prompt's statistics page."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -29,7 +30,7 @@ def _host(prompt: Prompt) -> str:
         return landing.landing_host(services.landing_page_get_or_create(prompt=prompt))
 
 
-def _visit(host: str, path: str = "/", *, agent: str = BROWSER, **headers: str) -> int:
+def _visit(host: str, path: str = "/", *, agent: str = BROWSER, **headers: Any) -> int:
     response = Client().get(
         path, HTTP_HOST=host, HTTP_USER_AGENT=agent, REMOTE_ADDR=VISITOR_IP, **headers
     )

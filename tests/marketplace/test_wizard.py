@@ -114,7 +114,7 @@ def test_a_wizard_page_is_a_draft_until_the_creator_publishes_it(user: User) -> 
 
     draft = _design(prompt)
 
-    host = {"HTTP_HOST": landing.landing_host(page)}
+    host: dict[str, Any] = {"HTTP_HOST": landing.landing_host(page)}
     assert b"The live one" in Client().get("/", **host).content
     preview = Client().get(f"/_preview/{landing.preview_token(draft)}/", **host)
     assert b"Meet Essay Coach" in preview.content
