@@ -7,8 +7,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -16,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AlterEgo, Tenant
 from chat.costs import CostPart
+from chat.events import conversation_notice
 from chat.models import Conversation, ConversationShare, Folder, Message
 from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
@@ -23,7 +22,6 @@ from marketplace.models import Prompt
 from marketplace.selectors import prompt_resolve_model
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
-from spark.realtime.groups import conversation_group
 from spark.tenancy.context import unscoped
 
 TITLE_LENGTH = 60
@@ -168,15 +166,11 @@ def _locked_message() -> str:
 
 
 def _publish_locked(conversation_uuid: object) -> None:
-    """Tell every socket on the conversation that it is closed (what AccessGate answers)."""
-    async_to_sync(get_channel_layer().group_send)(
-        conversation_group(conversation_uuid),
-        {
-            "type": "chat.events",
-            "events": [
-                {"type": "error", "code": "conversation_locked", "message": _locked_message()}
-            ],
-        },
+    """Tell every socket on the conversation that it is closed (what AccessGate answers);
+    a lock the conversation's running turn caused is told after that turn's frames."""
+    conversation_notice(
+        conversation_uuid,
+        {"type": "error", "code": "conversation_locked", "message": _locked_message()},
     )
 
 
