@@ -6,34 +6,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0005_user_shows_mature_content'),
-        ('chat', '0005_message_cost_parts'),
+        ("accounts", "0005_user_shows_mature_content"),
+        ("chat", "0005_message_cost_parts"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConversationShare',
+            name="ConversationShare",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('token', models.CharField(editable=False, max_length=64, unique=True)),
-                ('title', models.CharField(blank=True, max_length=200, verbose_name='title')),
-                ('prompt_name', models.CharField(blank=True, max_length=200, verbose_name='prompt')),
-                ('prompt_key', models.CharField(blank=True, editable=False, max_length=64)),
-                ('messages', models.JSONField(blank=True, default=list)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='revoked')),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='chat.conversation')),
-                ('tenant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("token", models.CharField(editable=False, max_length=64, unique=True)),
+                ("title", models.CharField(blank=True, max_length=200, verbose_name="title")),
+                (
+                    "prompt_name",
+                    models.CharField(blank=True, max_length=200, verbose_name="prompt"),
+                ),
+                ("prompt_key", models.CharField(blank=True, editable=False, max_length=64)),
+                ("messages", models.JSONField(blank=True, default=list)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="revoked")),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="shares",
+                        to="chat.conversation",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'shared conversation',
-                'verbose_name_plural': 'shared conversations',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['tenant', 'conversation', '-created_at'], name='chat_conver_tenant__b72dc8_idx')],
+                "verbose_name": "shared conversation",
+                "verbose_name_plural": "shared conversations",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["tenant", "conversation", "-created_at"],
+                        name="chat_conver_tenant__b72dc8_idx",
+                    )
+                ],
             },
         ),
     ]
