@@ -119,3 +119,69 @@ class Prompt(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PromptDomain(BaseModel):
+    """A domain a creator owns that serves one prompt's landing page (``marketplace.domains``).
+
+    ``hostname`` is the ASCII (punycode) form, lowercase, unique platform-wide: a host
+    serves one site. Lifecycle: unverified → pending → verified → active, plus ``failed``
+    (not verified in time) and ``suspended`` (a re-check failed: it stops serving).
+    """
+
+    class Status(models.TextChoices):
+        UNVERIFIED = "unverified", _("Waiting for its DNS records")
+        PENDING = "pending", _("Checking its DNS records")
+        VERIFIED = "verified", _("Verified: ready to activate")
+        ACTIVE = "active", _("Active")
+        FAILED = "failed", _("Not verified in time")
+        SUSPENDED = "suspended", _("Suspended: its DNS records changed")
+
+    class Method(models.TextChoices):
+        CNAME = "cname", _("CNAME record")
+        TXT = "txt", _("TXT and address records")
+
+    SERVING = (Status.ACTIVE,)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="domains")
+    hostname = models.CharField(_("domain"), max_length=253, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.UNVERIFIED
+    )
+    token = models.CharField(_("verification token"), max_length=64, editable=False)
+    verified_by = models.CharField(
+        _("verified by"), max_length=8, choices=Method.choices, blank=True
+    )
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    check_failures = models.PositiveIntegerField(_("failed checks in a row"), default=0)
+    last_error = models.CharField(_("last problem"), max_length=300, blank=True)
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    suspended_at = models.DateTimeField(_("suspended"), null=True, blank=True)
+    fee_reference = models.CharField(
+        _("slot fee"), max_length=80, blank=True, help_text=_("The ledger's key for the fee paid.")
+    )
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("prompt domain")
+        verbose_name_plural = _("prompt domains")
+        ordering = ["hostname"]
+        indexes = [
+            models.Index(fields=["tenant", "prompt"]),
+            models.Index(fields=["status", "next_check_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.hostname
+
+    @property
+    def display_hostname(self) -> str:
+        """The domain as people write it (Unicode for an IDN)."""
+        from marketplace.domains import hostname_display
+
+        return hostname_display(self.hostname)

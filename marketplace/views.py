@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
 
-from marketplace import selectors, services
+from marketplace import domains, selectors, services
 from marketplace.forms import PromptForm
 from marketplace.models import Prompt
 from spark.common.exceptions import ApplicationError
@@ -101,3 +104,30 @@ def creator_prompt_edit(request: HttpRequest, prompt_uuid: str) -> HttpResponse:
             messages.success(request, _("“%(name)s” was saved.") % {"name": prompt.name})
             return redirect("marketplace:creator_prompts")
     return render(request, "marketplace/prompt_form.html", {"form": form, "prompt": prompt})
+
+
+def _from_tls_proxy(request: HttpRequest) -> bool:
+    """The TLS proxy asks directly from an internal network; a request that came through a
+    proxy (it carries X-Forwarded-For) or from outside is not the proxy asking."""
+    if request.META.get("HTTP_X_FORWARDED_FOR"):
+        return False
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return any(
+        address in ipaddress.ip_network(network, strict=False)
+        for network in settings.SPARK_TLS_ASK_NETWORKS
+    )
+
+
+@never_cache
+@require_GET
+def tls_ask(request: HttpRequest) -> HttpResponse:
+    """On-demand TLS (Caddy's ``ask``): 200 when the proxy may get a certificate for
+    ``?domain=`` (an active prompt domain, or a tenant's domain), 403 when not."""
+    if not _from_tls_proxy(request):
+        raise Http404
+    if domains.tls_allowed(request.GET.get("domain", "")[:300]):
+        return HttpResponse("ok", content_type="text/plain")
+    return HttpResponse("no", content_type="text/plain", status=403)

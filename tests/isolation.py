@@ -17,7 +17,8 @@ from billing import services as billing_services
 from billing.models import MemberCap
 from chat import services as chat_services
 from chat.models import Conversation, ConversationShare, Folder, Message
-from marketplace.models import Prompt
+from marketplace import domains as marketplace_domains
+from marketplace.models import Prompt, PromptDomain
 from security.models import StoredFile
 from security.services import file_signed_url
 from spark.llm.models import UserProviderKey
@@ -214,6 +215,36 @@ def _watchdog_policy_snapshot(policy: WatchdogPolicy) -> Any:
     return (policy.pre_frequency, policy.post_objectives, policy.mode, policy.updated_at)
 
 
+def _prompt_domain(owner: User) -> PromptDomain:
+    prompt = create_prompt(owner=owner, visibility=Prompt.Visibility.PUBLIC)
+    return marketplace_domains.domain_add(
+        user=owner,
+        tenant=tenancy.home_tenant(owner),
+        prompt=prompt,
+        hostname=f"{prompt.slug}.owner.example.com",
+    )
+
+
+def _prompt_domain_snapshot(domain: PromptDomain) -> Any:
+    rows = PromptDomain.objects.filter(prompt_id=domain.prompt_id).order_by("pk")
+    return list(rows.values_list("hostname", "status", "last_checked_at", "updated_at"))
+
+
+def _prompt_domain_endpoints(domain: PromptDomain) -> list[Endpoint]:
+    base = f"/api/v1/domains/{domain.uuid}/"
+    claim = {"prompt": str(domain.prompt.uuid), "hostname": "stolen.example.com"}
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", base, bearer),
+            Endpoint("DELETE", base, bearer),
+            Endpoint("POST", f"{base}verify/", bearer),
+            Endpoint("POST", f"{base}activate/", bearer),
+            Endpoint("POST", "/api/v1/domains/", bearer, claim),
+        ]
+    return endpoints
+
+
 RESOURCES: list[IsolatedResource] = [
     IsolatedResource(
         name="conversation_share",
@@ -327,5 +358,11 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
         ],
         snapshot=_watchdog_policy_snapshot,
+    ),
+    IsolatedResource(
+        name="prompt_domain",
+        create=_prompt_domain,
+        endpoints=_prompt_domain_endpoints,
+        snapshot=_prompt_domain_snapshot,
     ),
 ]

@@ -198,6 +198,13 @@ GET    /billing/platform/export.csv                               404 404 404 40
 POST   /billing/stripe/webhook/                                   400 400 400 400 400 400 302
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
 GET    /api/v1/me/                                                200 200 200 200 401 401 401
+GET    /internal/tls/ask?domain=unknown.example.com               403 403 403 403 403 403 403
+GET    /api/v1/domains/                                           200 200 200 200 401 401 401
+POST   /api/v1/domains/                                           201 201 404 404 401 401 401
+GET    /api/v1/domains/{domain}/                                  200 200 404 404 401 401 401
+DELETE /api/v1/domains/{domain}/                                  204 204 404 404 401 401 401
+POST   /api/v1/domains/{domain}/verify/                           200 200 404 404 401 401 401
+POST   /api/v1/domains/{domain}/activate/                         409 409 404 404 401 401 401
 GET    /api/v1/api-keys/                                          200 403 200 403 401 401 401
 POST   /api/v1/api-keys/                                          201 403 201 403 401 401 401
 GET    /api/v1/api-keys/{api_key}/                                200 200 404 404 401 401 401
@@ -281,6 +288,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "default_model": "demo",
     },
     ("PATCH", "/api/v1/prompts/{prompt}/"): {"name": "Renamed"},
+    ("POST", "/api/v1/domains/"): {"prompt": "acme-public", "hostname": "new.example.com"},
     ("POST", "/api/v1/files/"): {},
     ("POST", "/api/v1/conversations/"): {"title": "New"},
     ("PATCH", "/api/v1/conversations/{chat}/"): {"title": "Renamed"},
@@ -369,6 +377,7 @@ def _build_world() -> World:
         "share": str(objects["conversation_share"].uuid),
         "share_token": objects["conversation_share"].token,
         "share_chat": str(objects["conversation_share"].conversation.uuid),
+        "domain": str(objects["prompt_domain"].uuid),
     }
     return World(acme, shop, member, outsider, member_key, outsider_key, values)
 
@@ -518,7 +527,7 @@ def _check(op: Op) -> None:
 @MATRIX_SETTINGS
 @pytest.mark.parametrize("op", [op for op in TABLE if not op.turn], ids=lambda op: op.id)
 def test_each_operation_answers_each_principal_on_each_host_as_the_table_says(
-    op: Op, llm_fakes: Any
+    op: Op, llm_fakes: Any, fake_dns: Any
 ) -> None:
     _check(op)
 

@@ -35,5 +35,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "billing-payouts": {"task": "billing.tasks.payouts_run", "schedule": 3600.0},
     "billing-reconcile-payouts": {"task": "billing.tasks.payouts_reconcile", "schedule": 600.0},
     "billing-retry-settlements": {"task": "billing.tasks.settlements_retry", "schedule": 60.0},
+    # marketplace: custom domains verified and re-verified (each domain has its next check).
+    "marketplace-domains-check": {
+        "task": "marketplace.tasks.domains_check_due",
+        "schedule": 600.0,
+    },
     "billing-retry-webhooks": {"task": "billing.tasks.webhooks_retry", "schedule": 300.0},
 }
