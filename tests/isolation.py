@@ -16,7 +16,7 @@ from accounts.models import AlterEgo, ApiKey, User
 from billing import services as billing_services
 from billing.models import MemberCap
 from chat import services as chat_services
-from chat.models import Conversation, Folder, Message
+from chat.models import Conversation, ConversationShare, Folder, Message
 from marketplace import domains as marketplace_domains
 from marketplace.models import Prompt, PromptDomain
 from security.models import StoredFile
@@ -128,6 +128,30 @@ def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
     return endpoints
 
 
+def _conversation_share(owner: User) -> ConversationShare:
+    conversation = _conversation_with_answer(owner)
+    return chat_services.share_create(conversation=conversation)
+
+
+def _conversation_share_snapshot(share: ConversationShare) -> Any:
+    share.refresh_from_db()
+    return (share.revoked_at, share.messages, _conversation_snapshot(share.conversation))
+
+
+def _conversation_share_endpoints(share: ConversationShare) -> list[Endpoint]:
+    """The owner's links, tried by others (the link itself is readable by design: what it
+    may never do is reach the conversation, tests/chat/test_share.py)."""
+    base = f"/api/v1/conversations/{share.conversation.uuid}/shares/"
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", base, bearer),
+            Endpoint("POST", base, bearer),
+            Endpoint("DELETE", f"{base}{share.uuid}/", bearer),
+        ]
+    return endpoints
+
+
 def _folder_snapshot(folder: Folder) -> Any:
     if not Folder.objects.filter(pk=folder.pk).exists():
         return None
@@ -222,6 +246,12 @@ def _prompt_domain_endpoints(domain: PromptDomain) -> list[Endpoint]:
 
 
 RESOURCES: list[IsolatedResource] = [
+    IsolatedResource(
+        name="conversation_share",
+        create=_conversation_share,
+        endpoints=_conversation_share_endpoints,
+        snapshot=_conversation_share_snapshot,
+    ),
     IsolatedResource(
         name="api_key",
         create=lambda owner: ApiKeyFactory.create(user=owner)[0],

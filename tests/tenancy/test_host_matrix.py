@@ -245,6 +245,11 @@ POST   /api/v1/conversations/{chat}/messages/                     201 201 404 40
 POST   /api/v1/conversations/{chat}/messages/{reply}/regenerate/  201 201 404 404 401 401 401 turn
 POST   /api/v1/conversations/{chat}/cancel/                       202 202 404 404 401 401 401
 GET    /api/v1/conversations/{chat}/events/?message_id={reply} 200 200 404 404 401 401 401
+GET    /api/v1/conversations/{chat}/shares/                       200 200 404 404 401 401 401
+POST   /api/v1/conversations/{chat}/shares/                       201 201 404 404 401 401 401
+DELETE /api/v1/conversations/{share_chat}/shares/{share}/         204 204 404 404 401 401 401
+GET    /s/{share_token}/                                          200 200 404 404 404 404 302
+POST   /s/{share_token}/continue/                                 302 302 404 404 302 302 302
 GET    /api/v1/folders/                                           200 200 200 200 401 401 401
 POST   /api/v1/folders/                                           201 201 201 201 401 401 401
 POST   /api/v1/folders/reorder/                                   204 204 204 204 401 401 401
@@ -390,6 +395,9 @@ def _build_world() -> World:
         "file": str(objects["stored_file"].uuid),
         "file_url": file_signed_url(stored_file=objects["stored_file"], user=member),
         "member": str(member.uuid),
+        "share": str(objects["conversation_share"].uuid),
+        "share_token": objects["conversation_share"].token,
+        "share_chat": str(objects["conversation_share"].conversation.uuid),
         "domain": str(objects["prompt_domain"].uuid),
     }
     return World(acme, shop, member, outsider, member_key, outsider_key, values)
@@ -567,7 +575,11 @@ def _route_of(path: str) -> str:
 _PLACEHOLDERS = re.compile(r"\{[a-z_]+\}")
 
 
-_SAMPLES = {"{file_url}": "/files/a-signed-token/", "{prompt_slug}": "a-slug"}
+_SAMPLES = {
+    "{file_url}": "/files/a-signed-token/",
+    "{prompt_slug}": "a-slug",
+    "{share_token}": "a-share-token",
+}
 
 
 def _sample(path: str) -> str:
