@@ -106,9 +106,7 @@ def _published(prompt: Prompt) -> LandingPageVersion | None:
     """The page's published version; None: the built-in page (also for a prompt served on
     its own domain that never opened the editor, so it has no page row)."""
     with unscoped():
-        page = (
-            LandingPage.objects.filter(prompt=prompt).select_related("published_version").first()
-        )
+        page = LandingPage.objects.filter(prompt=prompt).select_related("published_version").first()
     return page.published_version if page is not None else None
 
 

@@ -37,8 +37,7 @@ class LandingMiddleware:
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
         host = request.get_host()
         if landing.is_landing_subdomain_host(host) or (
-            landing.may_be_landing_host(host)
-            and await sync_to_async(landing.is_landing_host)(host)
+            landing.may_be_landing_host(host) and await sync_to_async(landing.is_landing_host)(host)
         ):
             return await sync_to_async(landing_views.serve)(request)
         return await self.get_response(request)  # type: ignore[misc, no-any-return]
