@@ -21,7 +21,5 @@ def theme_preference_set(*, user: User, theme: str) -> ThemePreference | None:
         return None
     if theme_get(theme) is None:
         raise InvalidTheme(theme)
-    preference, _ = ThemePreference.objects.update_or_create(
-        user=user, defaults={"theme": theme}
-    )
+    preference, _ = ThemePreference.objects.update_or_create(user=user, defaults={"theme": theme})
     return preference

@@ -43,11 +43,9 @@ def theme_set(request: HttpRequest) -> HttpResponse:
         next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         next_url = "/"
-    response: HttpResponse
-    if _wants_json(request):
-        response = JsonResponse({"theme": slug})
-    else:
-        response = redirect(next_url)
+    response: HttpResponse = (
+        JsonResponse({"theme": slug}) if _wants_json(request) else redirect(next_url)
+    )
     if slug == AUTO:
         response.delete_cookie(COOKIE_NAME, samesite="Lax")
     else:

@@ -28,7 +28,9 @@ def test_without_a_choice_the_system_preference_decides(db: None) -> None:
     assert 'themes/default.css" media="(prefers-color-scheme: dark)"' in body
 
 
-def test_signed_in_choice_is_stored_and_rendered_on_the_next_page(member: Client, user: User) -> None:
+def test_signed_in_choice_is_stored_and_rendered_on_the_next_page(
+    member: Client, user: User
+) -> None:
     response = member.post("/theme/", {"theme": "terminal", "next": "/settings/appearance/"})
     assert response.status_code == 302
     assert response["Location"] == "/settings/appearance/"
@@ -90,7 +92,7 @@ def test_next_may_not_leave_the_site(db: None) -> None:
 
 def test_every_page_has_the_switcher_and_a_skip_link(db: None) -> None:
     page = Client().get("/accounts/login/").content.decode()
-    assert 'data-theme-select' in page
+    assert "data-theme-select" in page
     assert page.count('<option value="') >= 14
     assert 'class="skip-link" href="#main"' in page
     assert '<main id="main"' in page
