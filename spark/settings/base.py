@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "spark.common.context_processors.site",
                 "spark.common.context_processors.navigation",
+                "branding.context_processors.theme",
             ],
         },
     },

@@ -156,6 +156,8 @@ POST   /accounts/google/login/token/                              401 401 401 40
 GET    /accounts/sessions/                                        200 200 200 200 302 302 302
 GET    /settings/                                                 200 200 200 200 302 302 302
 GET    /settings/api-keys/                                        200 200 200 200 302 302 302
+GET    /settings/appearance/                                      200 200 200 200 302 302 302
+POST   /theme/                                                    400 400 400 400 400 400 302
 POST   /settings/api-keys/{api_key}/revoke/                       302 302 404 404 302 302 302
 GET    /settings/provider-keys/                                   200 200 200 200 302 302 302
 POST   /settings/provider-keys/{provider_key}/delete/             302 302 404 404 302 302 302
