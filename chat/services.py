@@ -20,7 +20,7 @@ from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
 from marketplace.models import Prompt
 from marketplace.selectors import prompt_resolve_model
-from spark.common.exceptions import ApplicationError
+from spark.common.exceptions import ApplicationError, Conflict
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 
@@ -394,7 +394,7 @@ def share_create(*, conversation: Conversation) -> ConversationShare:
     """A new read-only link to the conversation as it is now (an unguessable token)."""
     snapshot = _share_snapshot(conversation)
     if not snapshot:
-        raise ApplicationError(
+        raise Conflict(
             _("There is nothing to share yet: send a message first."), code="nothing_to_share"
         )
     prompt = conversation.prompt

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from accounts.api.views import request_user
 from chat import selectors, services
 from chat.models import ConversationShare
+from spark.common.openapi import error_response
 from spark.tenancy.api import TenantAPIMixin
 
 
@@ -54,10 +55,13 @@ class ShareListView(TenantAPIMixin, APIView):
     @extend_schema(
         operation_id="conversation_shares_create",
         request=None,
-        responses={201: ShareSerializer},
+        responses={
+            201: ShareSerializer,
+            409: error_response("`nothing_to_share`: the conversation has no message yet."),
+        },
         description="A read-only link to the conversation as it is now (a snapshot: later "
         "messages are not in it). Never shows the prompt's instructions, your own "
-        "instructions or your e-mail. 400 `nothing_to_share` before the first message.",
+        "instructions or your e-mail. 409 `nothing_to_share` before the first message.",
     )
     def post(self, request: Request, conversation_id: str) -> Response:
         conversation = selectors.conversation_get_for_user(

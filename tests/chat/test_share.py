@@ -136,7 +136,7 @@ def test_an_unknown_token_and_a_deleted_conversation_are_404(
 def test_nothing_to_share_before_the_first_message(user: User, public_tenant: Tenant) -> None:
     conversation = make_conversation(user, public_tenant)
     response = signed_in(user).post(f"/api/v1/conversations/{conversation.uuid}/shares/")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "nothing_to_share"
     with unscoped():
         assert not ConversationShare.objects.exists()
