@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
@@ -28,6 +31,9 @@ PersistCallback = Callable[[str, str, int], Awaitable[None]]  # (message id, con
 TERMINAL_EVENTS = frozenset({"message.done", "message.blocked"})
 _FLUSH = object()
 _STOP = object()
+# The sink of the turn whose work is running (set in the turn's task; asgiref carries it
+# into the database threads, and so into on-commit callbacks and eager tasks of the turn).
+_running_turn: ContextVar[TurnEvents | None] = ContextVar("spark_running_turn", default=None)
 
 
 @dataclass
@@ -53,12 +59,35 @@ class TurnEvents:
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._messages: dict[str, _MessageState] = {}
         self._pump: asyncio.Task[None] | None = None
+        self._after: list[dict[str, Any]] | None = []  # notices this turn caused; None: released
+        self._after_lock = threading.Lock()
+        self._running: Token[TurnEvents | None] | None = None
 
     # --- producer side --------------------------------------------------------------
 
     def start(self) -> None:
+        """Start the pump; the calling task's work counts as this turn's from now on."""
         if self._pump is None:
             self._pump = asyncio.get_running_loop().create_task(self._run())
+        if self._running is None:
+            self._running = _running_turn.set(self)
+
+    def emit_after_turn(self, event: dict[str, Any]) -> bool:
+        """Hold a conversation notice the turn itself caused (a lock) until its last frame,
+        so a client sees the turn end, then the notice (from any thread). False: the turn
+        has released its notices already; the caller sends it itself."""
+        with self._after_lock:
+            if self._after is None:
+                return False
+            self._after.append(event)
+            return True
+
+    def release_after_turn(self) -> None:
+        """Queue the held notices, behind everything the turn emitted."""
+        with self._after_lock:
+            held, self._after = self._after or [], None
+        for event in held:
+            self.emit(event)
 
     def delta(self, message_id: str, text: str) -> None:
         """Queue streamed text for ``message_id`` (published coalesced)."""
@@ -76,6 +105,10 @@ class TurnEvents:
         await done
 
     async def close(self) -> None:
+        if self._running is not None:
+            with contextlib.suppress(ValueError):  # closed from another context
+                _running_turn.reset(self._running)
+            self._running = None
         if self._pump is None:
             return
         self._queue.put_nowait(_STOP)
@@ -183,3 +216,13 @@ class TurnEvents:
             if not state.finished and now - state.persisted_at >= self.persist_interval:
                 state.persisted_at = now
                 await self.persist(message_id, state.content, state.seq)
+
+
+def conversation_notice(conversation_uuid: object, event: dict[str, Any]) -> None:
+    """Tell every socket on the conversation (``event`` has no ``message_id``). Sent by the
+    conversation's own running turn, it follows that turn's frames; otherwise at once."""
+    turn = _running_turn.get()
+    group = conversation_group(conversation_uuid)
+    if turn is not None and turn.group == group and turn.emit_after_turn(event):
+        return
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "chat.events", "events": [event]})

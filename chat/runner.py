@@ -112,6 +112,7 @@ async def run_turn(turn: Turn) -> TurnOutcome:
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
+            events.release_after_turn()
             try:
                 await events.drain()
                 if turn.assistant_message is not None:

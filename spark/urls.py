@@ -20,6 +20,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
+    path("", include("branding.urls")),
     path("", include("marketplace.urls")),
     path("", include("security.urls")),
     path("", include("chat.urls")),

@@ -18,8 +18,13 @@ import binascii
 import codecs
 import quopri
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.header import decode_header
+from functools import lru_cache
+from typing import Any
+
+import re2
 
 MAX_SPANS = 8
 MAX_ATTEMPTS = 48  # candidate blobs tried per finder (long code pastes have many)
@@ -390,21 +395,58 @@ _FINDERS = (
     _mime, _b64, _b32, _hex, _url, _qp, _a85, _uu, _binary, _morse, _braille, _nato,
     _variation_selectors, _regional,
 )  # fmt: skip
-# Cheap gates: a finder runs only if its characters can occur in the text.
-_NEEDS_NON_ASCII = frozenset({_braille, _variation_selectors, _regional})
+
+# One linear RE2 pass says which finders can find anything: each gate matches wherever its
+# finder's own pattern could (look-arounds dropped, so a gate may fire for nothing; never
+# the reverse). The finders then scan only texts their gate fired on.
+_GATES: dict[Callable[[str], list[Decoded]], str] = {
+    _mime: r"=\?[\w-]+\?[bBqQ]\?",
+    _b64: r"[A-Za-z0-9+/_-]{16,}",
+    _b32: r"[A-Z2-7]{16,}",
+    _hex: _HEX_GATE.pattern,
+    _url: _URLENCODED.pattern,
+    _qp: _QP_GATE.pattern,
+    _a85: r"<~|[!-u]{20,}|[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]{20,}",  # ascii85, then base85
+    _uu: r"(?m)^[!-`]{8,61}$",
+    _binary: _BINARY.pattern,
+    _morse: re.sub(r"\\u([0-9a-f]{4})", r"\\x{\1}", _MORSE.pattern),
+    _braille: r"[\x{2800}-\x{28ff}][\x{2800}-\x{28ff}\s]{3,}",
+    _nato: r"(?i)tango|echo|sierra|romeo",
+    _variation_selectors: r"[\x{fe00}-\x{fe0f}\x{e0100}-\x{e01ef}]{4,}",
+    _regional: r"[\x{1f1e6}-\x{1f1ff}]",
+}
+# Python's \s also matches these; RE2's does not: the gates read them as spaces.
+_RE2_BLIND_SPACES = re.compile(r"[\x0b\x1c-\x1f\x85\u1680\u2028\u2029]")
+
+
+@lru_cache(maxsize=1)
+def _gate_set() -> tuple[Any, tuple[Callable[[str], list[Decoded]], ...]]:
+    """The gates as one RE2 set (index 0: a sentinel that proves the scan reached the end)."""
+    options = re2.Options()
+    options.max_mem = 16 << 20
+    options.log_errors = False
+    gates: Any = re2.Set.SearchSet(options)
+    gates.Add(r"\z")
+    for pattern in _GATES.values():
+        gates.Add(pattern)
+    gates.Compile()
+    return gates, tuple(_GATES)
+
+
+def gated_finders(text: str) -> tuple[Callable[[str], list[Decoded]], ...]:
+    """The finders worth running on ``text``, in their order (all of them if the scan fails)."""
+    gates, finders = _gate_set()
+    hits = gates.Match(_RE2_BLIND_SPACES.sub(" ", text)) or []
+    if 0 not in hits:
+        return _FINDERS
+    fired = {finders[hit - 1] for hit in hits if hit}
+    return tuple(finder for finder in _FINDERS if finder in fired)
 
 
 def decode_spans(text: str) -> list[Decoded]:
     """Every encoded span in ``text`` that decodes to readable text (at most MAX_SPANS)."""
     found: list[Decoded] = []
-    ascii_only = text.isascii()
-    for finder in _FINDERS:
-        if ascii_only and finder in _NEEDS_NON_ASCII:
-            continue
-        if finder is _mime and "=?" not in text:
-            continue
-        if finder is _uu and "\n" not in text:
-            continue
+    for finder in gated_finders(text):
         found.extend(finder(text))
         if len(found) >= MAX_SPANS:
             return found[:MAX_SPANS]

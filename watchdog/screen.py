@@ -21,10 +21,14 @@ import binascii
 import codecs
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
+
+import re2
 
 from watchdog.classifier import Model, get_model
 from watchdog.decoders import decode_spans, looks_like_language
@@ -41,6 +45,12 @@ MAX_ATTEMPTS = 64  # candidate blobs tried per message (long code pastes have ma
 # digits inside words).
 LONG_TEXT = 2000
 WINDOW = 320
+# Python's \s also matches these; RE2's does not, so the prefilter sees them as spaces.
+_RE2_BLIND_SPACES = re.compile(r"[\x0b\x1c-\x1f\x85\u1680\u2028\u2029]")
+# Rules whose RE2 reading may miss a match on text with non-ASCII word characters (RE2's
+# \w, \d and \b are ASCII; Python's are Unicode).
+_UNICODE_CLASSES = re.compile(r"\\[wd]")
+_NON_ASCII_WORD_CHAR = re.compile(r"[^\W\x00-\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +269,12 @@ _COMBINING_MARKS = re.compile(
     r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]"
 )
 _ODD_VARIATION = re.compile(r"[\ufe00-\ufe0d\U000e0100-\U000e01ef]")
+# Every character one of the signals above counts (one scan: most texts have none).
+_DISGUISE_CHARS = re.compile(
+    r"[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200d\u2060-\u2064\ufeff"
+    r"\u202d\u202e\u0370-\u052f\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff"
+    r"\ufe20-\ufe2f\ufe00-\ufe0d\U000e0100-\U000e01ef]"
+)
 
 
 def signal(text: str) -> str:
@@ -268,7 +284,7 @@ def signal(text: str) -> str:
     overrides, words mixing Latin with Cyrillic or Greek letters, stacked combining marks
     (zalgo), deletion characters, and variation selectors that carry no emoji style."""
     deletions = text.count("\b") + text.count("\x7f")
-    if text.isascii() or max(text) < "\u0300":  # every character below is at or above U+0300
+    if text.isascii() or _DISGUISE_CHARS.search(text) is None:
         return "heur.deletion_chars" if deletions >= 2 else ""
     if len(_INVISIBLE_NEAR_LETTERS.findall(text)) >= 3:
         return "heur.invisible_chars"
@@ -348,6 +364,102 @@ _EXOTIC = frozenset(
 )  # fmt: skip
 
 
+def _without_lookarounds(pattern: str) -> str:
+    """``pattern`` with its look-around groups dropped: it matches wherever the original
+    does, and maybe more (a proposal, confirmed by the original)."""
+    out: list[str] = []
+    i, size = 0, len(pattern)
+    while i < size:
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            depth, j, in_class = 0, i, False
+            while j < size:
+                char = pattern[j]
+                if char == "\\":
+                    j += 2
+                    continue
+                if in_class:
+                    in_class = char != "]"
+                elif char == "[":
+                    in_class = True
+                    if pattern.startswith(("[^]", "[]"), j):
+                        j += 2 if pattern[j + 1] == "]" else 3
+                        continue
+                elif char == "(":
+                    depth += 1
+                elif char == ")":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            i = j + 1
+            continue
+        if pattern[i] == "\\" and i + 1 < size:
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        out.append(pattern[i])
+        i += 1
+    return "".join(out)
+
+
+_BACKREFERENCE = re.compile(r"\\[1-9]")
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})")
+
+
+def re2_proposal(pattern: str) -> str:
+    """An RE2 pattern that matches wherever Python's ``pattern`` does (on text without
+    non-ASCII letters or digits, when ``pattern`` uses ``\\w`` or ``\\d``): look-arounds
+    dropped, back references read as "anything", ``\\uXXXX`` written as ``\\x{XXXX}``."""
+    relaxed = _without_lookarounds(pattern)
+    relaxed = _BACKREFERENCE.sub(lambda _m: "(?s:.*)", relaxed)
+    return _UNICODE_ESCAPE.sub(lambda m: "\\x{" + (m.group(1) or m.group(2)) + "}", relaxed)
+
+
+class LongTextPrefilter:
+    """Every rule, as one RE2 set: which rules may match a long text, in one linear pass
+    (~0.1 ms for 32 KB, against ~20 ms for Python's searches near anchors).
+
+    The set only proposes (its patterns are the rules without look-arounds, see
+    ``re2_proposal``); a proposal is confirmed by the rule's own Python pattern, so
+    verdicts keep the rules' semantics. On a text with non-ASCII letters or digits, a rule
+    using ``\\w`` or ``\\d`` (ASCII in RE2) is left to the windowed search, as is a rule
+    RE2 cannot read at all. A sentinel ``\\z`` proves each scan reached the end: an RE2
+    set whose automaton runs out of memory matches nothing, and then every rule falls back
+    to the windowed search rather than passing unseen.
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        options = re2.Options()
+        options.max_mem = 64 << 20
+        options.log_errors = False
+        self._set: Any = re2.Set.SearchSet(options)
+        self._set.Add(r"\z")
+        self.positions: list[int] = []  # set index - 1 -> rule position
+        for position, rule in enumerate(rules):
+            proposal = re2_proposal(rule.pattern)
+            try:
+                re2.compile(proposal, options)
+            except re2.error:
+                continue
+            self._set.Add(proposal)
+            self.positions.append(position)
+        self._set.Compile()
+        self.covered = frozenset(self.positions)
+        self.covered_unicode = frozenset(
+            p for p in self.positions if _UNICODE_CLASSES.search(rules[p].pattern) is None
+        )
+
+    def proposals(self, text: str) -> tuple[frozenset[int], frozenset[int]] | None:
+        """(rules proposed, rules the set answered for) on ``text``; None: the scan failed."""
+        ascii_words = text.isascii() or _NON_ASCII_WORD_CHAR.search(text) is None
+        covered = self.covered if ascii_words else self.covered_unicode
+        hits = self._set.Match(_RE2_BLIND_SPACES.sub(" ", text)) or []
+        if 0 not in hits:
+            return None
+        proposed = frozenset(self.positions[hit - 1] for hit in hits if hit)
+        return proposed & covered, covered
+
+
 class Screen:
     """The compiled rules, indexed by anchor word; ``check`` returns the first that fires."""
 
@@ -355,12 +467,14 @@ class Screen:
         self.model = model
         self.rules = list(rules)
         self.compiled = [re.compile(rule.pattern) for rule in rules]
+        self.prefilter = LongTextPrefilter(self.rules)
         self.always = frozenset(i for i, rule in enumerate(rules) if not rule.anchors)
         index: dict[str, set[int]] = {}
         for position, rule in enumerate(rules):
             for word in rule.anchors:
                 index.setdefault(word, set()).add(position)
         self.by_anchor = {word: frozenset(found) for word, found in index.items()}
+        self.anchored = frozenset(range(len(rules))) - self.always
 
     def candidates(self, text: str) -> list[int]:
         """The rules worth trying on ``text`` (in file order): their anchors occur in it."""
@@ -386,15 +500,24 @@ class Screen:
         return None
 
     def _match_long(self, text: str, *, squashed: bool = False) -> Rule | None:
-        """Search each rule only in windows around its anchors' occurrences."""
+        """The RE2 set's proposals, confirmed; the rules it cannot answer for are searched
+        only in windows around their anchors' occurrences."""
+        answered = self.prefilter.proposals(text)
+        proposed, covered = answered if answered is not None else (frozenset(), frozenset())
+        if not squashed:
+            proposed -= self.always
         spans: dict[int, list[tuple[int, int]]] = (
-            {position: [] for position in self.always} if squashed else {}
+            {position: [] for position in self.always - covered} if squashed else {}
         )
         by_anchor = self.by_anchor
         size = len(text)
-        for match in _WORDS.finditer(text):
+        windowed = self.anchored - covered
+        for match in _WORDS.finditer(text) if windowed else ():
             found = by_anchor.get(match.group())
             if found is None:
+                continue
+            found = found & windowed
+            if not found:
                 continue
             window = (max(0, match.start() - WINDOW), min(size, match.end() + WINDOW))
             for position in found:
@@ -403,9 +526,9 @@ class Screen:
                     windows[-1] = (windows[-1][0], window[1])
                 else:
                     windows.append(window)
-        for position in sorted(spans):
+        for position in sorted(proposed | spans.keys()):
             compiled = self.compiled[position]
-            windows = spans[position] or [(0, size)]
+            windows = spans.get(position) or [(0, size)]
             if any(compiled.search(text, start, end) for start, end in windows):
                 return self.rules[position]
         return None

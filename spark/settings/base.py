@@ -17,7 +17,9 @@ from spark.settings.components.billing import *  # noqa: F403
 from spark.settings.components.celery import *  # noqa: F403
 from spark.settings.components.chat import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403
+from spark.settings.components.domains import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.landing import *  # noqa: F403
 from spark.settings.components.llm import *  # noqa: F403
 from spark.settings.components.observability import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
@@ -85,6 +87,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Landing hosts (user content, their own origin) are answered here, before sessions,
+    # CSRF and authentication can read or set an app cookie (docs/marketplace.md).
+    "marketplace.middleware.LandingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "spark.common.context_processors.site",
                 "spark.common.context_processors.navigation",
+                "branding.context_processors.theme",
             ],
         },
     },
@@ -134,7 +140,7 @@ TEMPLATES = [
 # the tenant; see docs/tenancy.md. Resolved by string so spark.tenancy imports no app.
 SPARK_TENANT_RESOLVER = "accounts.tenancy.resolve_tenant"
 # Paths served without a tenant: probes must not depend on the database.
-SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/metrics", "/static/"]
+SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/metrics", "/static/", "/internal/tls/ask"]
 # What a members-only (enterprise) site shows to anyone not signed in as its member:
 # signing in (and the closed sign-up notice), and the language switch.
 SPARK_TENANT_MEMBERS_ONLY_OPEN_PATHS = ["/accounts/", "/i18n/", "/jsi18n/"]

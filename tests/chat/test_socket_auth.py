@@ -69,7 +69,7 @@ async def test_an_api_key_socket_from_a_foreign_origin_still_acts_only_as_the_ke
     path = await _conversation_path(user, public_tenant)
     # When the socket opens on user's conversation
     _communicator, connected, close_code = await ws_connect(
-        path, cookie=cookie, bearer=raw, origin="https://evil.example"
+        path, cookie=cookie, bearer=raw, origin="https://evil.example", expect_close=True
     )
     # Then the key's user is the socket's: user's conversation is not found
     assert (connected, close_code) == (True, 4404)
@@ -145,7 +145,7 @@ async def test_a_failed_key_on_a_socket_is_audited_and_closed_with_4401(
 ) -> None:
     path = await _conversation_path(user, public_tenant)
     _communicator, connected, close_code = await ws_connect(
-        path, bearer="spk_deadbeef_notarealkey", origin=None, ip="203.0.113.61"
+        path, bearer="spk_deadbeef_notarealkey", origin=None, ip="203.0.113.61", expect_close=True
     )
     assert (connected, close_code) == (True, CLOSE_UNAUTHENTICATED)
     assert await _rejections("203.0.113.61") == [("spk_deadbeef", path, "")]
@@ -158,7 +158,9 @@ async def test_failed_keys_on_sockets_and_over_http_ban_the_client_together(
     # Given two failed keys over sockets and one over HTTP, from one address
     path = await _conversation_path(user, public_tenant)
     for _ in range(2):
-        await ws_connect(path, bearer="spk_deadbeef_guess", origin=None, ip="203.0.113.62")
+        await ws_connect(
+            path, bearer="spk_deadbeef_guess", origin=None, ip="203.0.113.62", expect_close=True
+        )
     http = await sync_to_async(Client(REMOTE_ADDR="203.0.113.62").get)(
         "/api/v1/me/", headers={"Authorization": "Bearer spk_deadbeef_guess"}
     )
@@ -187,6 +189,8 @@ async def test_a_key_over_its_rate_limit_cannot_open_a_socket(
     assert (connected, close_code) == (True, None)
     await first.disconnect()
     # When a third use opens a socket
-    _communicator, connected, close_code = await ws_connect(path, bearer=raw, origin=None)
+    _communicator, connected, close_code = await ws_connect(
+        path, bearer=raw, origin=None, expect_close=True
+    )
     # Then it is closed with 4429, as HTTP answers 429
     assert (connected, close_code) == (True, CLOSE_RATE_LIMITED)

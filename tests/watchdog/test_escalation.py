@@ -231,6 +231,8 @@ async def test_an_alert_locks_the_conversation_on_the_socket_rest_sse_and_openai
     assert done["status"] == "complete"  # the answer already written stays
     notice = next(f for f in frames if f["type"] == "error")
     assert notice["code"] == "conversation_locked"
+    kinds = [f["type"] for f in frames]
+    assert kinds.index("error") > kinds.index("message.done"), kinds  # after the turn's frames
     locked = await reload(conversation)
     assert locked.is_locked and locked.lock_reason == "watchdog: security alert"
     [event] = await events_of(conversation)

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 
 from watchdog.classifier import MODEL_PATH, get_model
-from watchdog.decoders import decode_spans, looks_like_language
+from watchdog.decoders import _FINDERS, decode_spans, gated_finders, looks_like_language
 from watchdog.screen import adversarial_suffix, get_screen, normalize, signal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,6 +146,44 @@ def test_each_encoding_is_found_and_decoded(encoding: str, encoded: str) -> None
             )
         )
     )
+
+
+def test_a_finder_whose_gate_stays_shut_would_have_found_nothing() -> None:
+    """The decoders' RE2 gates only save work: on every held-out message (and on each
+    encoding padded into a long paste), a finder that finds a span had its gate fire."""
+    texts = [
+        json.loads(line)["text"]
+        for line in (CORPUS / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    filler = " ".join(texts[:40])
+    texts += [f"{filler}\n{text}\n{filler}" for text in texts[::50]]
+    checked = 0
+    for text in texts:
+        gated = set(gated_finders(text))
+        for finder in _FINDERS:
+            if finder not in gated and finder(text):
+                pytest.fail(f"{finder.__name__} found a span its gate missed: {text[:200]!r}")
+        checked += 1
+    assert checked > 1000
+
+
+def test_the_disguise_gate_lets_through_every_character_a_signal_counts() -> None:
+    """``signal`` skips its scans when no character of ``_DISGUISE_CHARS`` is present: every
+    character one of its scans could count must be in that set."""
+    from watchdog import screen as s
+
+    counted = [
+        lambda c: s._INVISIBLE_NEAR_LETTERS.search("a" + c),
+        lambda c: s._BIDI_OVERRIDE.search(c),
+        lambda c: s._MIXED_SCRIPT.search("a" + c),
+        lambda c: s._COMBINING_MARKS.search(c),
+        lambda c: s._ODD_VARIATION.search(c),
+    ]
+    chars = [chr(code) for code in (*range(0x80, 0x30000), *range(0xE0000, 0xE0200))]
+    missed = [
+        c for c in chars if any(count(c) for count in counted) and not s._DISGUISE_CHARS.match(c)
+    ]
+    assert missed == []
 
 
 def test_quoted_printable_soft_line_breaks_are_joined() -> None:
