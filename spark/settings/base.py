@@ -21,6 +21,7 @@ from spark.settings.components.domains import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
 from spark.settings.components.landing import *  # noqa: F403
 from spark.settings.components.llm import *  # noqa: F403
+from spark.settings.components.observability import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
 from spark.settings.components.security import *  # noqa: F403
@@ -61,10 +62,12 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "sesame",
     "csp",
+    "django_prometheus",
     # Spark, in layer order (ARCHITECTURE.md section 2).
     "spark.common",
     "spark.tenancy",
     "spark.llm",
+    "spark.observability",
     "accounts",
     "security",
     "branding",
@@ -79,6 +82,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: blocks probes and banned clients before any other work (docs/security.md).
     "security.middleware.SecurityFilterMiddleware",
+    # Requests and latency (django-prometheus): Before right after the filter, After last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -99,7 +104,13 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW (a 429).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# django-prometheus's database backends: the same engines, with their queries and errors
+# counted (docs/operations.md). Its Redis cache backend needs django-redis, which Spark does
+# not use: cache round trips show in the traces instead.
+DATABASES = prometheus_databases(DATABASES)
 
 ROOT_URLCONF = "spark.urls"
 ASGI_APPLICATION = "spark.asgi.application"
@@ -129,7 +140,7 @@ TEMPLATES = [
 # the tenant; see docs/tenancy.md. Resolved by string so spark.tenancy imports no app.
 SPARK_TENANT_RESOLVER = "accounts.tenancy.resolve_tenant"
 # Paths served without a tenant: probes must not depend on the database.
-SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/", "/internal/tls/ask"]
+SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/metrics", "/static/", "/internal/tls/ask"]
 # What a members-only (enterprise) site shows to anyone not signed in as its member:
 # signing in (and the closed sign-up notice), and the language switch.
 SPARK_TENANT_MEMBERS_ONLY_OPEN_PATHS = ["/accounts/", "/i18n/", "/jsi18n/"]
