@@ -54,6 +54,10 @@ async def counted_queries(threads: int = 4) -> AsyncIterator[QueryLog]:
         connections.close_all()
 
     loop = asyncio.get_running_loop()
+    # The loop outlives the test (pytest-asyncio shares it): its own executor comes back
+    # afterwards, or every later run_in_executor(None) of this worker would meet a shut-down
+    # executor (a later turn's guard, failing closed, blocked messages without asking it).
+    previous = loop._default_executor  # type: ignore[attr-defined]
     executor = ThreadPoolExecutor(threads, thread_name_prefix="counted-db")
     connection_created.connect(wrap, weak=False, dispatch_uid=f"querycount-{id(log)}")
     loop.set_default_executor(executor)
@@ -63,4 +67,5 @@ async def counted_queries(threads: int = 4) -> AsyncIterator[QueryLog]:
         connection_created.disconnect(dispatch_uid=f"querycount-{id(log)}")
         for _ in range(threads):  # each thread's persistent (SQLite) connection
             await loop.run_in_executor(executor, close_thread_connections)
+        loop._default_executor = previous  # type: ignore[attr-defined]
         executor.shutdown(wait=True)
