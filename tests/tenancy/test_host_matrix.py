@@ -91,7 +91,7 @@ class Op:
 # Redirects (302) of pages are to the sign-in page (or, signed in, away from it); 401 is the
 # API's not_authenticated; 404 the fetch-and-authorize "missing" of another tenant's object.
 # Flags: "turn" (runs the send pipeline), "exempt" (probes: no tenant is resolved, so a key
-# on another tenant's site is not refused either), "probe404" (no tenant is resolved and
+# on another tenant's site is not refused either), "closed" (no tenant is resolved and
 # nobody is answered: /metrics without an allowed address or token is a 404 for everyone).
 # Placeholders are the member's objects in Acme (``World.values``).
 #
@@ -100,7 +100,7 @@ TABLE_TEXT = """
 GET    /                                                          200 200 200 200 200 200 302
 GET    /healthz                                                   200 200 200 200 200 200 200 exempt
 GET    /readyz                                                    200 200 200 200 200 200 200 exempt
-GET    /metrics                                                   404 404 404 404 404 404 404 probe404
+GET    /metrics                                                   404 404 404 404 404 404 404 closed
 GET    /admin/                                                    302 302 302 302 302 302 302
 GET    /admin/security-overview/                                  302 302 302 302 302 302 302
 GET    /admin/login/                                              403 403 403 403 302 302 302
@@ -340,7 +340,7 @@ def _parse(text: str) -> list[Op]:
                 path,
                 tuple(int(status) for status in statuses),
                 body=BODIES.get((method, path)),
-                mismatch=200 if "exempt" in flags else 404 if "probe404" in flags else MISMATCH,
+                mismatch=200 if "exempt" in flags else 404 if "closed" in flags else MISMATCH,
                 turn="turn" in flags,
             )
         )
