@@ -52,9 +52,7 @@ def django_db_modify_db_settings(
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if database["ENGINE"].endswith(".sqlite3") and not database.get("TEST", {}).get(
-        "NAME"
-    ):
+    if database["ENGINE"].endswith(".sqlite3") and not database.get("TEST", {}).get("NAME"):
         worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
         folder = settings.BASE_DIR / "var"
         folder.mkdir(parents=True, exist_ok=True)
