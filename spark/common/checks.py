@@ -29,7 +29,7 @@ LONGEST_POOL_TIMEOUT = 10.0
 
 def _pool() -> dict[str, Any] | None:
     database = settings.DATABASES["default"]
-    if database["ENGINE"] != "django.db.backends.postgresql":
+    if not database["ENGINE"].endswith(".postgresql"):  # django_prometheus wraps engines
         return None
     pool = database.get("OPTIONS", {}).get("pool")
     if pool is True:
@@ -43,7 +43,7 @@ def capacity_messages(*, query_server: bool = False) -> list[checks.CheckMessage
     database = settings.DATABASES["default"]
     threads = settings.SPARK_ASGI_THREADS
     messages: list[checks.CheckMessage] = []
-    if database["ENGINE"] != "django.db.backends.postgresql":
+    if not database["ENGINE"].endswith(".postgresql"):  # django_prometheus wraps engines
         return messages
     pool = _pool()
     if pool is None:
