@@ -117,6 +117,7 @@ class Transaction(models.Model):
         DISPUTE = "dispute", _("Dispute")
         CLAWBACK = "clawback", _("Earnings clawback")
         REVERSAL = "reversal", _("Reversal")
+        DOMAIN_FEE = "domain_fee", _("Domain fee")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)

@@ -37,6 +37,7 @@ from billing.pricing import Split, collect, split, split_per_use
 from chat import services as chat_services
 from chat.costs import parts_from
 from chat.models import Conversation
+from marketplace.models import Prompt
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
 from spark.tenancy.context import tenant_scope, unscoped
@@ -316,7 +317,12 @@ def usage_charge(
             byok=use.key_source == "user",
         )
     booked, shortfall = collect(price, payable=payable)
-    reference = f"message:{message_id}" if message_id else f"conversation:{conversation_id}"
+    if message_id:
+        reference = f"message:{message_id}"
+    elif conversation_id:
+        reference = f"conversation:{conversation_id}"
+    else:
+        reference = f"{use.detail}:{use.idempotency_key}"[:120]
     txn = _book(
         plan=plan,
         booked=booked,
@@ -560,7 +566,7 @@ def extra_usage_record(
     *,
     tenant_id: int,
     user_id: int,
-    conversation_id: int,
+    conversation_id: int | None,
     message_id: int | None,
     kind: str,
     model_slug: str,
@@ -569,8 +575,10 @@ def extra_usage_record(
     cached_tokens: int,
     key_source: str,
     idempotency_key: str,
+    prompt_id: int | None = None,
 ) -> None:
-    """SPARK_EXTRA_USAGE_RECORDER: charge model usage outside a turn (post-watchdog).
+    """SPARK_EXTRA_USAGE_RECORDER: charge model usage outside a turn (the post-watchdog's
+    evaluator; the landing-page wizard, with no conversation).
 
     Idempotent on ``idempotency_key``; an unknown model is logged and not charged.
     """
@@ -580,6 +588,15 @@ def extra_usage_record(
         model = LLMModel.objects.filter(slug=model_slug).first()
         conversation = (
             Conversation.objects.select_related("prompt").filter(pk=conversation_id).first()
+            if conversation_id is not None
+            else None
+        )
+        prompt = (
+            conversation.prompt
+            if conversation is not None
+            else Prompt.objects.filter(pk=prompt_id).first()
+            if prompt_id is not None
+            else None
         )
     if model is None:
         logger.warning("usage for unknown model %s not charged (%s)", model_slug, idempotency_key)
@@ -599,7 +616,7 @@ def extra_usage_record(
         uses_settle(
             tenant=tenant,
             user=user,
-            prompt=conversation.prompt if conversation is not None else None,
+            prompt=prompt,
             model=model,
             uses=[use],
             conversation_id=conversation_id,

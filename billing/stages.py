@@ -21,6 +21,7 @@ from chat.pipeline import CallNext, Turn, TurnRefused
 from spark.common.asyncdb import db
 from spark.llm.models import LLMModel, ToolPrice
 from spark.llm.tokens import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
+from spark.observability import metrics
 
 STATE = "billing"
 
@@ -302,6 +303,7 @@ async def _settle_or_defer(turn: Turn, *, final: bool) -> None:
     """
     try:
         await _retrying(settle_turn if final else settle_unfinished, turn)
+        metrics.settlement("settled")
         return
     except Exception as error:
         logger.exception(
@@ -314,7 +316,9 @@ async def _settle_or_defer(turn: Turn, *, final: bool) -> None:
         failure = repr(error)
     try:
         await _retrying(settlement_defer, turn, final=final, error=failure)
+        metrics.settlement("deferred")
     except Exception:
+        metrics.settlement("failed")
         logger.exception(
             "billing: message %s (conversation %s, user %s) could not be left to settle "
             "either; its hold stays until the stale-hold sweeper",

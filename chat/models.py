@@ -168,3 +168,40 @@ class Message(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+
+class ConversationShare(BaseModel):
+    """A read-only link to a snapshot of a conversation, opened by anyone with the link.
+
+    The snapshot is taken when the link is made (later messages are not in it) and holds
+    only what a reader may see: the title, the prompt's name, and each message's role,
+    text and model label. Never the system prompt, the user's own instructions, their
+    alter ego or their e-mail. Revoking keeps the row (the link answers 404 from then on).
+    """
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="shares")
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    prompt_name = models.CharField(_("prompt"), max_length=200, blank=True)
+    # The prompt's uuid, so that a viewer may continue with it if they can use it.
+    prompt_key = models.CharField(max_length=64, blank=True, editable=False)
+    # [{"role", "content", "model_label", "created_at"}], oldest first (chat.services).
+    messages = models.JSONField(default=list, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("shared conversation")
+        verbose_name_plural = _("shared conversations")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "conversation", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title or str(self.uuid)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -36,7 +36,11 @@ from chat.selectors import conversation_get_for_user
 from chat.streams import TERMINAL, ConversationEvents
 from marketplace.models import Prompt
 from marketplace.selectors import prompt_catalog, prompt_chat_key, prompt_get_for_chat
-from spark.common.asyncdb import db
+from spark.common.asyncdb import (
+    on_request_thread,
+    release_request_connections,
+    streamed_without_connection,
+)
 from spark.common.exceptions import ApplicationError
 from spark.common.net import client_ip
 from spark.llm.models import LLMModel
@@ -301,9 +305,9 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
     supplied = [SuppliedText(role="name", content=name) for name in parsed.names]
     try:
         if continued:
-            conversation = await db(continue_conversation)(user, continued)
+            conversation = await on_request_thread(continue_conversation)(user, continued)
         else:
-            conversation, seeded = await db(open_conversation)(user, tenant, parsed)
+            conversation, seeded = await on_request_thread(open_conversation)(user, tenant, parsed)
             supplied = seeded + supplied
     except ApplicationError as error:
         return error_response(error.status_code, error.code, error.message, "model")
@@ -327,7 +331,9 @@ async def chat_completions(request: HttpRequest) -> HttpResponseBase:
 async def _answer(turn: Turn, parsed: CompletionRequest) -> HttpResponseBase:
     if parsed.stream:
         return await _stream(turn, parsed)
-    outcome = await turn_start(turn)
+    task = turn_start(turn)
+    await release_request_connections()  # none held while the answer is written
+    outcome = await task
     if outcome.code:  # refused, blocked, or an internal error
         return _refusal(outcome)
     if outcome.status in ("failed", "interrupted"):
@@ -355,6 +361,9 @@ async def _stream(turn: Turn, parsed: CompletionRequest) -> HttpResponseBase:
     events = ConversationEvents(turn.conversation.uuid)
     await events.__aenter__()
     task = turn_start(turn)
+    # No connection held while the first token comes and the answer streams: the turn
+    # writes in short transactions of its own.
+    await release_request_connections()
     first: list[dict[str, Any]] = []
     try:
         while True:
@@ -376,7 +385,8 @@ async def _stream(turn: Turn, parsed: CompletionRequest) -> HttpResponseBase:
             return error_response(502, turn.error_code, turn.error_message)
 
     response = StreamingHttpResponse(
-        _chunks(turn, parsed, events, first), content_type="text/event-stream"
+        streamed_without_connection(_chunks(turn, parsed, events, first)),
+        content_type="text/event-stream",
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
@@ -482,7 +492,7 @@ async def models(request: HttpRequest) -> HttpResponse:
         return error_response(401, "invalid_api_key", _("Send a Spark API key as a bearer token."))
     user: User = request.user  # type: ignore[assignment]
     tenant: Tenant = request.tenant  # type: ignore[attr-defined]
-    data = await db(_model_list)(user, tenant)
+    data = await on_request_thread(_model_list)(user, tenant)
     return HttpResponse(
         orjson.dumps({"object": "list", "data": data}), content_type="application/json"
     )

@@ -27,6 +27,7 @@ from chat.events import TurnEvents
 from chat.models import Message
 from chat.pipeline import OutputBlocked, Turn, TurnBlocked, TurnRefused, run_stages
 from spark.common.asyncdb import db
+from spark.observability import metrics
 from spark.tenancy.context import tenant_scope
 
 logger = logging.getLogger(__name__)
@@ -101,9 +102,13 @@ async def run_turn(turn: Turn) -> TurnOutcome:
             asyncio.ensure_future(_watch_for_cancel(turn)),
             asyncio.ensure_future(_heartbeat(turn)),
         ]
+        observation = metrics.turn_started(turn)
+        outcome = TurnOutcome(status=Message.Status.FAILED)
         try:
-            return await _run(turn)
+            outcome = await _run(turn)
+            return outcome
         finally:
+            observation.ended(status=outcome.status, code=outcome.code, category=outcome.category)
             for helper in helpers:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)

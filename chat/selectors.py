@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.http import Http404
 
-from chat.models import Conversation, Folder, Message
+from accounts.tenancy import site_is_members_only
+from chat.models import Conversation, ConversationShare, Folder, Message
+from spark.tenancy.context import unscoped
 
 
 def _as_uuid(value: Any) -> uuid_lib.UUID:
@@ -161,3 +163,56 @@ def message_to_regenerate(*, conversation: Conversation, uuid: Any) -> Message:
     if message is None or message.role != Message.Role.USER or message.superseded:
         raise Http404
     return message
+
+
+def share_list(*, conversation: Conversation) -> QuerySet[ConversationShare]:
+    """The conversation's links that still work, newest first."""
+    return ConversationShare.objects.filter(
+        conversation=conversation, revoked_at__isnull=True
+    ).order_by("-created_at", "-id")
+
+
+def share_get_for_conversation(*, conversation: Conversation, uuid: Any) -> ConversationShare:
+    """One of the conversation's links that still works, or 404."""
+    try:
+        return ConversationShare.objects.get(
+            conversation=conversation, uuid=_as_uuid(uuid), revoked_at__isnull=True
+        )
+    except ConversationShare.DoesNotExist:
+        raise Http404 from None
+
+
+def share_get_by_token(
+    *, token: str, site: Any, viewer_tenant: Any, viewer: Any
+) -> ConversationShare:
+    """The shared snapshot a link names, for whoever holds the link, or 404.
+
+    The token is the capability, so the lookup crosses tenants (the one unscoped read of
+    chat's); what the Host and the principal allow is checked here:
+    revoked links, links of an inactive tenant, and links opened on another tenant's site
+    are 404; a members-only tenant's links open for its members only.
+    """
+    if not token or len(token) > 64:
+        raise Http404
+    with unscoped():
+        share = (
+            ConversationShare.objects.filter(
+                token=token, revoked_at__isnull=True, tenant__is_active=True
+            )
+            .select_related("tenant")
+            .first()
+        )
+    if share is None:
+        raise Http404
+    if site is not None and site.pk != share.tenant_id:
+        raise Http404
+    if site_is_members_only(share.tenant):
+        member = (
+            viewer is not None
+            and getattr(viewer, "is_authenticated", False)
+            and viewer_tenant is not None
+            and viewer_tenant.pk == share.tenant_id
+        )
+        if not member:
+            raise Http404
+    return share

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import re
+import secrets
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AlterEgo, Tenant
 from chat.costs import CostPart
 from chat.events import conversation_notice
-from chat.models import Conversation, Folder, Message
+from chat.models import Conversation, ConversationShare, Folder, Message
 from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
 from marketplace.models import Prompt
 from marketplace.selectors import prompt_resolve_model
-from spark.common.exceptions import ApplicationError
+from spark.common.exceptions import ApplicationError, Conflict
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
 
 TITLE_LENGTH = 60
+SHARE_TOKEN_BYTES = 32  # 256 bits: a share link cannot be guessed
 
 
 class Unset:
@@ -348,6 +350,103 @@ def _subtree(folder: Folder) -> list[Folder]:
         found.extend(children)
         frontier = children
     return found
+
+
+# --- shared links -----------------------------------------------------------------------------
+
+SHARE_MAX_MESSAGES = 500
+SHARED_STATUSES = (Message.Status.COMPLETE, Message.Status.INTERRUPTED, Message.Status.CANCELLED)
+
+
+def _share_snapshot(conversation: Conversation) -> list[dict[str, Any]]:
+    """What a reader of the link sees of each message: role, text, model label, time.
+
+    The messages that count (not superseded), the user's and the answers that were
+    written (not blocked, failed or still streaming), the latest ``SHARE_MAX_MESSAGES``.
+    """
+    rows = list(
+        Message.objects.filter(
+            conversation=conversation,
+            superseded=False,
+            role__in=[Message.Role.USER, Message.Role.ASSISTANT],
+        )
+        .exclude(content="")
+        .filter(
+            models.Q(role=Message.Role.USER, status=Message.Status.COMPLETE)
+            | models.Q(role=Message.Role.ASSISTANT, status__in=SHARED_STATUSES)
+        )
+        .order_by("-created_at", "-id")
+        .values("role", "content", "model_label", "created_at")[:SHARE_MAX_MESSAGES]
+    )
+    return [
+        {
+            "role": row["role"],
+            "content": row["content"],
+            "model_label": row["model_label"] if row["role"] == Message.Role.ASSISTANT else "",
+            "created_at": row["created_at"].isoformat(),
+        }
+        for row in reversed(rows)
+    ]
+
+
+@transaction.atomic
+def share_create(*, conversation: Conversation) -> ConversationShare:
+    """A new read-only link to the conversation as it is now (an unguessable token)."""
+    snapshot = _share_snapshot(conversation)
+    if not snapshot:
+        raise Conflict(
+            _("There is nothing to share yet: send a message first."), code="nothing_to_share"
+        )
+    prompt = conversation.prompt
+    return ConversationShare.objects.create(
+        tenant_id=conversation.tenant_id,
+        conversation=conversation,
+        token=secrets.token_urlsafe(SHARE_TOKEN_BYTES),
+        title=conversation.title,
+        prompt_name=prompt.name if prompt is not None else "",
+        prompt_key=str(prompt.uuid) if prompt is not None else "",
+        messages=snapshot,
+    )
+
+
+def share_revoke(*, share: ConversationShare) -> ConversationShare:
+    """The link stops working at once (404); the row stays for the record."""
+    if share.revoked_at is None:
+        share.revoked_at = timezone.now()
+        share.save(update_fields=["revoked_at", "updated_at"])
+    return share
+
+
+@transaction.atomic
+def conversation_copy_from_share(
+    *, share: ConversationShare, user: Any, tenant: Tenant, prompt: Prompt | None
+) -> Conversation:
+    """The viewer's own conversation, made of a shared snapshot, to continue.
+
+    It is a new conversation in the viewer's tenant (the shared one is never touched);
+    ``prompt`` is the shared conversation's prompt when the viewer may use it, else None.
+    """
+    title = share.title or _("Shared conversation")
+    conversation = conversation_create(
+        user=user,
+        tenant=tenant,
+        prompt=prompt,
+        alter_ego=None,
+        title=_("%(title)s (copy)") % {"title": title[:190]},
+    )
+    Message.objects.bulk_create(
+        Message(
+            tenant=tenant,
+            conversation=conversation,
+            role=item["role"],
+            content=item["content"],
+            model_label=item.get("model_label", ""),
+            status=Message.Status.COMPLETE,
+        )
+        for item in share.messages
+        if item.get("role") in (Message.Role.USER, Message.Role.ASSISTANT)
+    )
+    return conversation
 
 
 # --- the persistence side of a turn ---------------------------------------------------------

@@ -35,6 +35,7 @@ from spark.llm.types import (
     Usage,
     UsageReport,
 )
+from spark.observability import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -288,6 +289,8 @@ class Generate:
         def handle(event: StreamEvent) -> None:
             nonlocal usage
             if isinstance(event, TextDelta):
+                if not turn.text_out:
+                    metrics.turn_first_token(turn)
                 turn.text_out += event.text
                 events.delta(
                     turn.assistant_id, turn.filter_output(event.text) if filtered else event.text

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.forms import add_application_error
 from marketplace import selectors, services
-from marketplace.models import Category, Prompt
+from marketplace.models import Category, LandingPageVersion, Prompt
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
 
@@ -182,3 +182,72 @@ class PromptAdminForm(PromptFieldsMixin, forms.ModelForm):  # type: ignore[type-
             return cleaned
         cleaned.update(valid)
         return cleaned
+
+
+class LandingPageForm(forms.Form):
+    """A landing page version as the creator writes it; ``landing_version_save`` checks it."""
+
+    title = forms.CharField(label=_("Page title"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=600,
+        help_text=_("Shown by search engines and when the page is shared."),
+    )
+    source_format = forms.ChoiceField(
+        label=_("Written in"), choices=LandingPageVersion.Format.choices
+    )
+    source = forms.CharField(
+        label=_("Page"),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 18, "spellcheck": "false", "class": "code"}),
+        help_text=_(
+            "HTML or Markdown. Scripts, forms, frames and inline styles are removed. "
+            "Put {{ spark.start_url }} where a link should start a chat with this prompt."
+        ),
+    )
+    css = forms.CharField(
+        label=_("Stylesheet"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "class": "code"}),
+        help_text=_("CSS for the page. Images and fonts load from https or data: URLs."),
+    )
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        add_application_error(self, error)
+
+
+class ColourInput(forms.TextInput):
+    input_type = "color"
+
+
+class LandingWizardForm(forms.Form):
+    """The wizard's questions; ``wizard.wizard_validate`` checks the answers."""
+
+    style = forms.ChoiceField(label=_("Visual style"), widget=forms.RadioSelect)
+    languages = forms.MultipleChoiceField(
+        label=_("Languages of the page"), widget=forms.CheckboxSelectMultiple
+    )
+    accent_colour = forms.CharField(label=_("Brand colour"), widget=ColourInput, max_length=7)
+    text_colour = forms.CharField(label=_("Text colour"), widget=ColourInput, max_length=7)
+    background_colour = forms.CharField(
+        label=_("Background colour"), widget=ColourInput, max_length=7
+    )
+    brief = forms.CharField(
+        label=_("Brief"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Who the page is for, what to promise them, the tone to take."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from django.conf import settings
+
+        from marketplace.wizard import STYLES
+
+        super().__init__(*args, **kwargs)
+        self.fields["style"].choices = list(STYLES.items())  # type: ignore[attr-defined]
+        self.fields["languages"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        add_application_error(self, error)

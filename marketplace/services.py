@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from accounts.avatars import avatar_clean, avatar_delete_on_commit
 from accounts.models import Tenant, User
-from marketplace import selectors
-from marketplace.models import Category, Prompt
+from marketplace import landing, selectors
+from marketplace.models import Category, LandingPage, LandingPageVersion, Prompt
 from spark.common.exceptions import ApplicationError, NotFound
 from spark.llm.models import LLMModel
 from spark.tenancy.context import unscoped
@@ -317,3 +317,116 @@ def prompts_set_active(*, prompts: QuerySet[Prompt], is_active: bool) -> int:
     no chats. Returns how many changed."""
     changed = prompts.exclude(is_active=is_active)
     return changed.update(is_active=is_active, updated_at=timezone.now())
+
+
+# --- landing pages ------------------------------------------------------------------------------
+
+
+def landing_page_get_or_create(*, prompt: Prompt) -> LandingPage:
+    """The prompt's landing page, given a free subdomain on first use (docs/marketplace.md)."""
+    existing = LandingPage.objects.filter(prompt=prompt).select_related("published_version")
+    page = existing.first()
+    if page is not None:
+        return page
+    for candidate in landing.subdomain_candidates(prompt):
+        with unscoped():
+            taken = LandingPage.objects.filter(subdomain=candidate).exists()
+        if taken:
+            continue
+        try:
+            with transaction.atomic():
+                return LandingPage.objects.create(
+                    tenant=prompt.tenant, prompt=prompt, subdomain=candidate
+                )
+        except IntegrityError:
+            page = existing.first()
+            if page is not None:  # a concurrent request made it
+                return page
+    raise ApplicationError(_("No free address is left for this page."), code="conflict")
+
+
+def landing_version_save(
+    *,
+    page: LandingPage,
+    author: User | None,
+    title: str,
+    source: str,
+    source_format: str = LandingPageVersion.Format.HTML,
+    description: str = "",
+    css: str = "",
+    origin: str = LandingPageVersion.Origin.EDITOR,
+    wizard_brief: dict[str, Any] | None = None,
+) -> LandingPageVersion:
+    """Save a new version (a draft until published): the source is kept as written and
+    served only as sanitised HTML. Bad input changes nothing."""
+    from django.conf import settings
+
+    errors = _Errors()
+    title = title.strip()
+    if not title:
+        errors.add("title", _("Give the page a title."))
+    elif len(title) > 120:
+        errors.add("title", _("Keep the title under 120 characters."))
+    if len(description) > 300:
+        errors.add("description", _("Keep the description under 300 characters."))
+    if source_format not in LandingPageVersion.Format.values:
+        errors.add("source_format", _("Choose HTML or Markdown."))
+    if not source.strip():
+        errors.add("source", _("The page is empty."))
+    elif len(source.encode()) > settings.SPARK_LANDING_MAX_SOURCE_BYTES:
+        errors.add(
+            "source",
+            _("The page is larger than %(limit)s kB.")
+            % {"limit": settings.SPARK_LANDING_MAX_SOURCE_BYTES // 1000},
+        )
+    if len(css.encode()) > settings.SPARK_LANDING_MAX_CSS_BYTES:
+        errors.add(
+            "css",
+            _("The stylesheet is larger than %(limit)s kB.")
+            % {"limit": settings.SPARK_LANDING_MAX_CSS_BYTES // 1000},
+        )
+    html = ""
+    if not errors.by_field:
+        html = landing.render_source(source=source, source_format=source_format)
+        if not html.strip():
+            errors.add("source", _("Nothing of this page can be shown: it has no safe content."))
+    errors.raise_if_any()
+    css = landing.clean_css(css)
+    with transaction.atomic():
+        locked = LandingPage.objects.select_for_update().get(pk=page.pk)
+        last = locked.versions.order_by("-number").values_list("number", flat=True).first()
+        return LandingPageVersion.objects.create(
+            tenant=page.tenant,
+            page=locked,
+            number=(last or 0) + 1,
+            title=title,
+            description=description.strip(),
+            source_format=source_format,
+            source=source,
+            css=css,
+            css_hash=landing.css_digest(css),
+            html=html,
+            origin=origin,
+            author=author,
+            wizard_brief=wizard_brief or {},
+        )
+
+
+def landing_publish(*, page: LandingPage, version: LandingPageVersion) -> LandingPage:
+    """Make ``version`` (any of the page's, so also a roll-back) the one visitors see."""
+    if version.page_id != page.pk:
+        raise NotFound(_("That version is not this page's."))
+    LandingPage.objects.filter(pk=page.pk).update(
+        published_version=version, published_at=timezone.now(), updated_at=timezone.now()
+    )
+    page.refresh_from_db()
+    return page
+
+
+def landing_unpublish(*, page: LandingPage) -> LandingPage:
+    """Back to the built-in page made from the prompt's fields."""
+    LandingPage.objects.filter(pk=page.pk).update(
+        published_version=None, published_at=None, updated_at=timezone.now()
+    )
+    page.refresh_from_db()
+    return page

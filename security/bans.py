@@ -23,6 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import caches
 
+from spark.observability import metrics
+
 PREFIX = "spark:sec:"
 MEMO_MAX_ENTRIES = 50_000
 
@@ -109,6 +111,7 @@ class BanStore:
         self._remember(ip, expires_at)
         # Extend the offence memory from this ban on.
         self.cache.touch(_offence_key(ip), memory_seconds)
+        metrics.ban_issued(offence)
         return BanDecision(ip=ip, offence=offence, seconds=seconds, expires_at=expires_at)
 
     def lift(self, ip: str, *, forget_offences: bool = True) -> None:

@@ -9,15 +9,18 @@ from django.views.i18n import JavaScriptCatalog
 from accounts import views as account_views
 from chat import openai_api
 from spark.common import views as common_views
+from spark.observability import views as observability_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("healthz", common_views.healthz, name="healthz"),
     path("readyz", common_views.readyz, name="readyz"),
+    path("metrics", observability_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("", include("accounts.urls")),
+    path("", include("branding.urls")),
     path("", include("marketplace.urls")),
     path("", include("security.urls")),
     path("", include("chat.urls")),

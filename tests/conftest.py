@@ -15,6 +15,7 @@ from security.bans import forget_memo
 from spark.llm.health import health_board
 from spark.tenancy.context import tenant_scope
 from tests.factories import PASSWORD, TenantFactory, create_user
+from tests.fakes.dns import _fake_dns_server, fake_dns  # noqa: F401 - fixtures
 from tests.fakes.fixtures import (  # noqa: F401 - fixtures
     _fake_anthropic_server,
     _fake_openai_server,
@@ -51,9 +52,7 @@ def django_db_modify_db_settings(
     from django.conf import settings
 
     database = settings.DATABASES["default"]
-    if database["ENGINE"] == "django.db.backends.sqlite3" and not database.get("TEST", {}).get(
-        "NAME"
-    ):
+    if database["ENGINE"].endswith(".sqlite3") and not database.get("TEST", {}).get("NAME"):
         worker = getattr(request.config, "workerinput", {}).get("workerid", "main")
         folder = settings.BASE_DIR / "var"
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,9 @@ from accounts.models import AlterEgo, ApiKey, User
 from billing import services as billing_services
 from billing.models import MemberCap
 from chat import services as chat_services
-from chat.models import Conversation, Folder, Message
-from marketplace.models import Prompt
+from chat.models import Conversation, ConversationShare, Folder, Message
+from marketplace import domains as marketplace_domains
+from marketplace.models import Prompt, PromptDomain
 from security.models import StoredFile
 from security.services import file_signed_url
 from spark.llm.models import UserProviderKey
@@ -127,6 +128,30 @@ def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
     return endpoints
 
 
+def _conversation_share(owner: User) -> ConversationShare:
+    conversation = _conversation_with_answer(owner)
+    return chat_services.share_create(conversation=conversation)
+
+
+def _conversation_share_snapshot(share: ConversationShare) -> Any:
+    share.refresh_from_db()
+    return (share.revoked_at, share.messages, _conversation_snapshot(share.conversation))
+
+
+def _conversation_share_endpoints(share: ConversationShare) -> list[Endpoint]:
+    """The owner's links, tried by others (the link itself is readable by design: what it
+    may never do is reach the conversation, tests/chat/test_share.py)."""
+    base = f"/api/v1/conversations/{share.conversation.uuid}/shares/"
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", base, bearer),
+            Endpoint("POST", base, bearer),
+            Endpoint("DELETE", f"{base}{share.uuid}/", bearer),
+        ]
+    return endpoints
+
+
 def _folder_snapshot(folder: Folder) -> Any:
     if not Folder.objects.filter(pk=folder.pk).exists():
         return None
@@ -190,7 +215,43 @@ def _watchdog_policy_snapshot(policy: WatchdogPolicy) -> Any:
     return (policy.pre_frequency, policy.post_objectives, policy.mode, policy.updated_at)
 
 
+def _prompt_domain(owner: User) -> PromptDomain:
+    prompt = create_prompt(owner=owner, visibility=Prompt.Visibility.PUBLIC)
+    return marketplace_domains.domain_add(
+        user=owner,
+        tenant=tenancy.home_tenant(owner),
+        prompt=prompt,
+        hostname=f"{prompt.slug}.owner.example.com",
+    )
+
+
+def _prompt_domain_snapshot(domain: PromptDomain) -> Any:
+    rows = PromptDomain.objects.filter(prompt_id=domain.prompt_id).order_by("pk")
+    return list(rows.values_list("hostname", "status", "last_checked_at", "updated_at"))
+
+
+def _prompt_domain_endpoints(domain: PromptDomain) -> list[Endpoint]:
+    base = f"/api/v1/domains/{domain.uuid}/"
+    claim = {"prompt": str(domain.prompt.uuid), "hostname": "stolen.example.com"}
+    endpoints = []
+    for bearer in (False, True):
+        endpoints += [
+            Endpoint("GET", base, bearer),
+            Endpoint("DELETE", base, bearer),
+            Endpoint("POST", f"{base}verify/", bearer),
+            Endpoint("POST", f"{base}activate/", bearer),
+            Endpoint("POST", "/api/v1/domains/", bearer, claim),
+        ]
+    return endpoints
+
+
 RESOURCES: list[IsolatedResource] = [
+    IsolatedResource(
+        name="conversation_share",
+        create=_conversation_share,
+        endpoints=_conversation_share_endpoints,
+        snapshot=_conversation_share_snapshot,
+    ),
     IsolatedResource(
         name="api_key",
         create=lambda owner: ApiKeyFactory.create(user=owner)[0],
@@ -232,6 +293,13 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("GET", f"/creator/prompts/{prompt.uuid}/edit/"),
             Endpoint("POST", f"/creator/prompts/{prompt.uuid}/edit/"),
             Endpoint("POST", f"/billing/earnings/prompts/{prompt.uuid}/markup/"),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/page/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/"),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/stats/"),
+            Endpoint("GET", f"/creator/prompts/{prompt.uuid}/page/wizard/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/wizard/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/publish/"),
+            Endpoint("POST", f"/creator/prompts/{prompt.uuid}/page/unpublish/"),
         ],
         snapshot=_prompt_snapshot,
     ),
@@ -297,5 +365,11 @@ RESOURCES: list[IsolatedResource] = [
             Endpoint("POST", f"/creator/prompts/{policy.prompt.uuid}/watchdog/"),
         ],
         snapshot=_watchdog_policy_snapshot,
+    ),
+    IsolatedResource(
+        name="prompt_domain",
+        create=_prompt_domain,
+        endpoints=_prompt_domain_endpoints,
+        snapshot=_prompt_domain_snapshot,
     ),
 ]

@@ -23,6 +23,7 @@ from chat.pipeline import Turn
 from marketplace.models import Prompt
 from spark.common.exceptions import ApplicationError
 from spark.llm.models import LLMModel
+from spark.observability import metrics
 from spark.tenancy.context import unscoped
 from watchdog import realtime
 from watchdog.escalation import LadderState, fold, level_for, takes_over
@@ -292,6 +293,11 @@ def event_record(
         error=(evaluation.error if evaluation is not None and not evaluation.ok else "")[:500],
     )
     realtime.publish_event_on_commit(event, conversation=conversation)
+    transaction.on_commit(
+        lambda: metrics.watchdog_verdict(
+            stage=stage, verdict=verdict, severity=severity, latency_ms=event.latency_ms
+        )
+    )
     return event
 
 

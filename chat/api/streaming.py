@@ -49,6 +49,7 @@ from chat.models import Conversation, Message
 from chat.pipeline import Turn
 from chat.runner import TurnOutcome, generation_cancel, turn_start
 from spark.common.api_errors import _validation_message
+from spark.common.asyncdb import db, release_request_connections, streamed_without_connection
 from spark.common.exceptions import ApplicationError, error_body
 from spark.common.net import client_ip
 from spark.common.openapi import error_response
@@ -206,6 +207,7 @@ async def run_and_answer(turn: Turn, *, stream: bool) -> HttpResponseBase:
     if not stream:
         with tenant_scope(tenant):
             task = turn_start(turn)
+        await release_request_connections()  # none held while the answer is written
         # Shielded: a client that goes away must not cancel the answer.
         outcome = await asyncio.shield(task)
         if outcome.status in ("refused", Message.Status.BLOCKED) or turn.assistant_message is None:
@@ -219,6 +221,9 @@ async def run_and_answer(turn: Turn, *, stream: bool) -> HttpResponseBase:
     await feed.subscribe()  # before the turn starts: no event can be missed
     with tenant_scope(tenant):
         task = turn_start(turn)
+    # The turn writes in short transactions of its own; this request holds no connection
+    # while it waits for the answer and streams it.
+    await release_request_connections()
     # Wait for the first event about this message: a refusal is answered with its status.
     first: list[dict[str, Any]] = []
     while not first:
@@ -239,7 +244,11 @@ async def run_and_answer(turn: Turn, *, stream: bool) -> HttpResponseBase:
             async for chunk in stream_frames(feed, first, until_idle=until_idle):
                 yield chunk
 
-    return StreamingHttpResponse(body(), content_type="text/event-stream", headers=SSE_HEADERS)
+    return StreamingHttpResponse(
+        streamed_without_connection(body()),
+        content_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
 
 
 MESSAGES_PATH = OpenApiParameter(
@@ -420,7 +429,7 @@ class EventsView(AsyncAPIView):
 
         async def until_idle() -> tuple[list[dict[str, Any]], bool]:
             """An answer left streaming by a dead process never ends by itself."""
-            status = await sync_to_async(_status_of)(message.pk)
+            status = await db(_status_of)(message.pk)
             if status == Message.Status.STREAMING:
                 return [], False
             extra = await feed.select(
@@ -437,7 +446,11 @@ class EventsView(AsyncAPIView):
                 ):
                     yield chunk
 
-        return StreamingHttpResponse(body(), content_type="text/event-stream", headers=SSE_HEADERS)
+        return StreamingHttpResponse(
+            streamed_without_connection(body()),
+            content_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
 
 
 def _status_of(pk: int) -> str | None:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.api import streaming, views
+from chat.api import shares, streaming, views
 
 urlpatterns = [
     path("conversations/", views.ConversationListView.as_view(), name="api_conversations"),
@@ -28,6 +28,16 @@ urlpatterns = [
         "conversations/<uuid:conversation_id>/events/",
         streaming.EventsView.as_view(),
         name="api_conversation_events",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/shares/",
+        shares.ShareListView.as_view(),
+        name="api_conversation_shares",
+    ),
+    path(
+        "conversations/<uuid:conversation_id>/shares/<uuid:share_id>/",
+        shares.ShareDetailView.as_view(),
+        name="api_conversation_share_detail",
     ),
     path("folders/", views.FolderListView.as_view(), name="api_folders"),
     path("folders/reorder/", views.FolderReorderView.as_view(), name="api_folders_reorder"),

@@ -191,3 +191,42 @@ class PromptWriteSerializer(serializers.Serializer[Prompt]):
     starter_messages = serializers.ListField(
         child=strict.CharField(allow_blank=True), required=False
     )
+
+
+# --- custom domains ------------------------------------------------------------------------
+
+
+class DnsRecordSerializer(serializers.Serializer[Any]):
+    type = serializers.CharField(help_text="CNAME, TXT, A or AAAA.")
+    name = serializers.CharField()
+    value = serializers.CharField()
+
+
+class PromptDomainSerializer(serializers.Serializer[Any]):
+    id = serializers.UUIDField(source="uuid")
+    prompt = serializers.UUIDField(source="prompt.uuid")
+    hostname = serializers.CharField(help_text="The ASCII (punycode) form.")
+    display_hostname = serializers.CharField(help_text="As people write it (Unicode).")
+    status = serializers.ChoiceField(
+        choices=["unverified", "pending", "verified", "active", "failed", "suspended"]
+    )
+    verified_by = serializers.CharField(help_text="cname, txt, or empty.")
+    records = serializers.SerializerMethodField(
+        help_text="The DNS records to create: the CNAME, or (for an apex domain) the TXT "
+        "challenge and the address records."
+    )
+    last_error = serializers.CharField(help_text="Why the last check failed; empty if it passed.")
+    last_checked_at = serializers.DateTimeField(allow_null=True)
+    activated_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+    @extend_schema_field(DnsRecordSerializer(many=True))
+    def get_records(self, domain: Any) -> Any:
+        from marketplace.domains import domain_records
+
+        return DnsRecordSerializer(domain_records(domain), many=True).data
+
+
+class PromptDomainWriteSerializer(serializers.Serializer[Any]):
+    prompt = strict.CharField(max_length=120, help_text="The prompt's id or slug.")
+    hostname = strict.CharField(max_length=300, allow_blank=True, help_text="e.g. chat.example.com")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -12,10 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.api.views import request_user
-from marketplace import selectors, services
+from marketplace import domains, selectors, services
 from marketplace.api.serializers import (
     LLMModelSerializer,
     PromptDetailSerializer,
+    PromptDomainSerializer,
+    PromptDomainWriteSerializer,
     PromptListSerializer,
     PromptWriteSerializer,
 )
@@ -106,3 +109,75 @@ class ModelListView(APIView):
     def get(self, request: Request) -> Response:
         models = selectors.active_models()
         return Response(LLMModelSerializer(models, many=True).data)  # type: ignore[arg-type]
+
+
+# --- custom domains ------------------------------------------------------------------------
+
+
+class DomainListView(TenantAPIMixin, APIView):
+    """The creator's custom domains, and attaching a new one to one of their prompts."""
+
+    @extend_schema(operation_id="domains_list", responses=PromptDomainSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        found = domains.domains_for_owner(user=request_user(request), tenant=self.tenant)
+        return Response(PromptDomainSerializer(found, many=True).data)
+
+    @extend_schema(
+        operation_id="domains_create",
+        request=PromptDomainWriteSerializer,
+        responses={201: PromptDomainSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = PromptDomainWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = request_user(request)
+        prompt = selectors.prompt_get_for_owner(
+            user=user, slug_or_uuid=serializer.validated_data["prompt"]
+        )
+        domain = domains.domain_add(
+            user=user,
+            tenant=self.tenant,
+            prompt=prompt,
+            hostname=serializer.validated_data["hostname"],
+        )
+        return Response(PromptDomainSerializer(domain).data, status=status.HTTP_201_CREATED)
+
+
+class DomainDetailView(TenantAPIMixin, APIView):
+    @extend_schema(operation_id="domains_retrieve", responses=PromptDomainSerializer)
+    def get(self, request: Request, uuid: UUID) -> Response:
+        domain = domains.domain_get_for_owner(
+            user=request_user(request), tenant=self.tenant, uuid=uuid
+        )
+        return Response(PromptDomainSerializer(domain).data)
+
+    @extend_schema(operation_id="domains_destroy", responses={204: None})
+    def delete(self, request: Request, uuid: UUID) -> Response:
+        domain = domains.domain_get_for_owner(
+            user=request_user(request), tenant=self.tenant, uuid=uuid
+        )
+        domains.domain_remove(domain=domain)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class DomainVerifyView(TenantAPIMixin, APIView):
+    """Check the domain's DNS records now (the beat task also checks pending domains)."""
+
+    @extend_schema(operation_id="domains_verify", request=None, responses=PromptDomainSerializer)
+    def post(self, request: Request, uuid: UUID) -> Response:
+        domain = domains.domain_get_for_owner(
+            user=request_user(request), tenant=self.tenant, uuid=uuid
+        )
+        return Response(PromptDomainSerializer(domains.domain_verify(domain=domain)).data)
+
+
+class DomainActivateView(TenantAPIMixin, APIView):
+    """Start serving a verified domain; charges the one-time slot fee (402 without funds)."""
+
+    @extend_schema(operation_id="domains_activate", request=None, responses=PromptDomainSerializer)
+    def post(self, request: Request, uuid: UUID) -> Response:
+        user = request_user(request)
+        domain = domains.domain_get_for_owner(user=user, tenant=self.tenant, uuid=uuid)
+        return Response(
+            PromptDomainSerializer(domains.domain_activate(domain=domain, user=user)).data
+        )

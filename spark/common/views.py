@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import uuid
 from collections.abc import Awaitable, Callable
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.core.cache import cache
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils.translation import gettext as _
+from django.template.loader import render_to_string
+from django.utils.translation import get_language, gettext as _
 from django.views.decorators.cache import never_cache
 
 from spark.common.exceptions import error_body
@@ -21,6 +23,7 @@ from spark.common.exceptions import error_body
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 60
+UNAVAILABLE_RETRY_AFTER_SECONDS = 5
 READINESS_TIMEOUT_SECONDS = 3.0
 
 
@@ -57,7 +60,42 @@ def api_not_found(request: HttpRequest, path: str = "") -> JsonResponse:
     return JsonResponse(error_body("not_found", _("Not found.")), status=404)
 
 
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` is the database refusing work (pool exhausted, server down), not
+    a bug: the answer is then 503 with Retry-After, which clients retry."""
+    return isinstance(error, (OperationalError, InterfaceError))
+
+
+def unavailable_response(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: the database is overloaded or unreachable (the pool's short
+    timeout, ``DATABASE_POOL_TIMEOUT``, gave up)."""
+    message = _("Spark is busy right now. Please try again in a few seconds.")
+    response: HttpResponse
+    if wants_json(request):
+        body = error_body("service_unavailable", message)
+        if request.path.startswith("/v1/"):  # OpenAI clients read this shape
+            body["error"] = {
+                "message": message,
+                "type": "server_error",
+                "param": None,
+                "code": "service_unavailable",
+            }
+        response = JsonResponse(body, status=503)
+    else:
+        # Without the request: its context processors would query the database.
+        page = render_to_string(
+            "errors/503.html", {"message": message, "LANGUAGE_CODE": get_language()}
+        )
+        response = HttpResponse(page, status=503)
+    response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500. Django calls it while handling the exception, so it can tell the
+    database's unavailability (503, retry) from a bug (500)."""
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(request)
     if wants_json(request):
         return JsonResponse(
             error_body("server_error", _("Something went wrong on our side.")), status=500

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.cache import cache
 
 from spark.llm.errors import AuthError, LLMError, RateLimited
+from spark.observability import metrics
 
 CACHE_PREFIX = "spark:llm:health:"
 CACHE_SECONDS = 60 * 60
@@ -127,6 +128,7 @@ class HealthBoard:
         )
         if health.errors < 0.05:
             health = replace(health, errors=0.0)
+        metrics.llm_key_call(key_id, "ok", health.score(now))
         last_shared = self._shared_at.get(key_id, 0.0)
         if current.troubled or time.monotonic() - last_shared > SHARE_LATENCY_EVERY:
             self._store(key_id, health)
@@ -140,11 +142,15 @@ class HealthBoard:
         current = self.get([key_id])[key_id]
         now = time.time()
         health = replace(current, errors=current.decayed_errors(now) + 1.0, updated=now)
+        outcome = "error"
         if isinstance(error, RateLimited):
             wait = error.retry_after if error.retry_after else RATE_LIMIT_COOLDOWN
             health = replace(health, rate_limited_until=now + wait)
+            outcome = "rate_limited"
         elif isinstance(error, AuthError):
             health = replace(health, auth_failed_until=now + AUTH_COOLDOWN)
+            outcome = "auth_failed"
+        metrics.llm_key_call(key_id, outcome, health.score(now))
         self._store(key_id, health)
 
 

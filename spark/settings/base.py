@@ -17,8 +17,11 @@ from spark.settings.components.billing import *  # noqa: F403
 from spark.settings.components.celery import *  # noqa: F403
 from spark.settings.components.chat import *  # noqa: F403
 from spark.settings.components.database import *  # noqa: F403
+from spark.settings.components.domains import *  # noqa: F403
 from spark.settings.components.email import *  # noqa: F403
+from spark.settings.components.landing import *  # noqa: F403
 from spark.settings.components.llm import *  # noqa: F403
+from spark.settings.components.observability import *  # noqa: F403
 from spark.settings.components.ratelimits import *  # noqa: F403
 from spark.settings.components.redis import *  # noqa: F403
 from spark.settings.components.security import *  # noqa: F403
@@ -59,10 +62,12 @@ INSTALLED_APPS = [
     "allauth.usersessions",
     "sesame",
     "csp",
+    "django_prometheus",
     # Spark, in layer order (ARCHITECTURE.md section 2).
     "spark.common",
     "spark.tenancy",
     "spark.llm",
+    "spark.observability",
     "accounts",
     "security",
     "branding",
@@ -77,9 +82,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: blocks probes and banned clients before any other work (docs/security.md).
     "security.middleware.SecurityFilterMiddleware",
+    # Requests and latency (django-prometheus): Before right after the filter, After last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Landing hosts (user content, their own origin) are answered here, before sessions,
+    # CSRF and authentication can read or set an app cookie (docs/marketplace.md).
+    "marketplace.middleware.LandingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -94,7 +104,13 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     # Turns django-ratelimit's Ratelimited into RATELIMIT_VIEW (a 429).
     "django_ratelimit.middleware.RatelimitMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# django-prometheus's database backends: the same engines, with their queries and errors
+# counted (docs/operations.md). Its Redis cache backend needs django-redis, which Spark does
+# not use: cache round trips show in the traces instead.
+DATABASES = prometheus_databases(DATABASES)
 
 ROOT_URLCONF = "spark.urls"
 ASGI_APPLICATION = "spark.asgi.application"
@@ -113,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "spark.common.context_processors.site",
                 "spark.common.context_processors.navigation",
+                "branding.context_processors.theme",
             ],
         },
     },
@@ -123,7 +140,7 @@ TEMPLATES = [
 # the tenant; see docs/tenancy.md. Resolved by string so spark.tenancy imports no app.
 SPARK_TENANT_RESOLVER = "accounts.tenancy.resolve_tenant"
 # Paths served without a tenant: probes must not depend on the database.
-SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/static/"]
+SPARK_TENANT_EXEMPT_PATHS = ["/healthz", "/readyz", "/metrics", "/static/", "/internal/tls/ask"]
 # What a members-only (enterprise) site shows to anyone not signed in as its member:
 # signing in (and the closed sign-up notice), and the language switch.
 SPARK_TENANT_MEMBERS_ONLY_OPEN_PATHS = ["/accounts/", "/i18n/", "/jsi18n/"]

@@ -20,8 +20,48 @@ function bindSiteNav() {
   });
 }
 
+function bindThemeSwitch() {
+  // The quick theme switcher: the new theme's stylesheet replaces the old one at once, and the
+  // choice is stored by the same POST the form makes without script (the server then renders
+  // <html data-theme> itself on every later page, so nothing flashes on load).
+  const select = document.querySelector("select[data-theme-select]");
+  if (!select) return;
+  select.addEventListener("change", async () => {
+    const option = select.selectedOptions[0];
+    for (const link of document.querySelectorAll("link[data-theme-css]")) link.remove();
+    const anchor = document.querySelector("link[href*='css/spark.css']");
+    const add = (href, media) => {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      link.dataset.themeCss = "";
+      if (media) link.media = media;
+      anchor.before(link);
+    };
+    if (select.value === "auto") {
+      add(select.dataset.lightHref, "not all and (prefers-color-scheme: dark)");
+      add(select.dataset.darkHref, "(prefers-color-scheme: dark)");
+    } else {
+      add(option.dataset.href);
+    }
+    document.documentElement.dataset.theme = select.value;
+    try {
+      const response = await fetch(select.form.action, {
+        method: "POST",
+        body: new FormData(select.form),
+        headers: { Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      if (!response.ok) throw new Error(String(response.status));
+    } catch {
+      select.form.submit();
+    }
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   bindSiteNav();
+  bindThemeSwitch();
   // Selects marked data-autosubmit submit their form on change (language switcher).
   for (const select of document.querySelectorAll("select[data-autosubmit]")) {
     select.addEventListener("change", () => select.form.submit());

@@ -17,7 +17,12 @@ const bundles = [
   // The chat app: ES modules.
   {
     ...shared,
-    entryPoints: { chat: "static/src/chat/main.js", "chat-style": "static/src/chat/chat.css" },
+    entryPoints: {
+      chat: "static/src/chat/main.js",
+      "chat-style": "static/src/chat/chat.css",
+      // The read-only shared-conversation page.
+      share: "static/src/chat/share-page.js",
+    },
     format: "esm",
     target: ["es2020"],
   },

@@ -91,7 +91,8 @@ class Op:
 # Redirects (302) of pages are to the sign-in page (or, signed in, away from it); 401 is the
 # API's not_authenticated; 404 the fetch-and-authorize "missing" of another tenant's object.
 # Flags: "turn" (runs the send pipeline), "exempt" (probes: no tenant is resolved, so a key
-# on another tenant's site is not refused either).
+# on another tenant's site is not refused either), "closed" (no tenant is resolved and
+# nobody is answered: /metrics without an allowed address or token is a 404 for everyone).
 # Placeholders are the member's objects in Acme (``World.values``).
 #
 # method path                                                       ms  mk  ss  sk  ap  as   g
@@ -99,6 +100,7 @@ TABLE_TEXT = """
 GET    /                                                          200 200 200 200 200 200 302
 GET    /healthz                                                   200 200 200 200 200 200 200 exempt
 GET    /readyz                                                    200 200 200 200 200 200 200 exempt
+GET    /metrics                                                   404 404 404 404 404 404 404 closed
 GET    /admin/                                                    302 302 302 302 302 302 302
 GET    /admin/security-overview/                                  302 302 302 302 302 302 302
 GET    /admin/login/                                              403 403 403 403 302 302 302
@@ -156,6 +158,8 @@ POST   /accounts/google/login/token/                              401 401 401 40
 GET    /accounts/sessions/                                        200 200 200 200 302 302 302
 GET    /settings/                                                 200 200 200 200 302 302 302
 GET    /settings/api-keys/                                        200 200 200 200 302 302 302
+GET    /settings/appearance/                                      200 200 200 200 302 302 302
+POST   /theme/                                                    400 400 400 400 400 400 302
 POST   /settings/api-keys/{api_key}/revoke/                       302 302 404 404 302 302 302
 GET    /settings/provider-keys/                                   200 200 200 200 302 302 302
 POST   /settings/provider-keys/{provider_key}/delete/             302 302 404 404 302 302 302
@@ -197,7 +201,21 @@ GET    /billing/platform/                                         404 404 404 40
 GET    /billing/platform/export.csv                               404 404 404 404 302 302 302
 POST   /billing/stripe/webhook/                                   400 400 400 400 400 400 302
 GET    /creator/prompts/{private_prompt}/watchdog/                200 200 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/page/                    200 200 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/stats/                   200 200 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/                    302 302 404 404 302 302 302
+GET    /creator/prompts/{private_prompt}/page/wizard/             200 200 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/wizard/             302 302 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/publish/            302 302 404 404 302 302 302
+POST   /creator/prompts/{private_prompt}/page/unpublish/          302 302 404 404 302 302 302
 GET    /api/v1/me/                                                200 200 200 200 401 401 401
+GET    /internal/tls/ask?domain=unknown.example.com               403 403 403 403 403 403 403
+GET    /api/v1/domains/                                           200 200 200 200 401 401 401
+POST   /api/v1/domains/                                           201 201 404 404 401 401 401
+GET    /api/v1/domains/{domain}/                                  200 200 404 404 401 401 401
+DELETE /api/v1/domains/{domain}/                                  204 204 404 404 401 401 401
+POST   /api/v1/domains/{domain}/verify/                           200 200 404 404 401 401 401
+POST   /api/v1/domains/{domain}/activate/                         409 409 404 404 401 401 401
 GET    /api/v1/api-keys/                                          200 403 200 403 401 401 401
 POST   /api/v1/api-keys/                                          201 403 201 403 401 401 401
 GET    /api/v1/api-keys/{api_key}/                                200 200 404 404 401 401 401
@@ -231,6 +249,11 @@ POST   /api/v1/conversations/{chat}/messages/                     201 201 404 40
 POST   /api/v1/conversations/{chat}/messages/{reply}/regenerate/  201 201 404 404 401 401 401 turn
 POST   /api/v1/conversations/{chat}/cancel/                       202 202 404 404 401 401 401
 GET    /api/v1/conversations/{chat}/events/?message_id={reply} 200 200 404 404 401 401 401
+GET    /api/v1/conversations/{chat}/shares/                       200 200 404 404 401 401 401
+POST   /api/v1/conversations/{chat}/shares/                       201 201 404 404 401 401 401
+DELETE /api/v1/conversations/{share_chat}/shares/{share}/         204 204 404 404 401 401 401
+GET    /s/{share_token}/                                          200 200 404 404 404 404 302
+POST   /s/{share_token}/continue/                                 302 302 404 404 302 302 302
 GET    /api/v1/folders/                                           200 200 200 200 401 401 401
 POST   /api/v1/folders/                                           201 201 201 201 401 401 401
 POST   /api/v1/folders/reorder/                                   204 204 204 204 401 401 401
@@ -260,6 +283,20 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/creator/prompts/new/"): {"name": "New one"},
     ("POST", "/creator/prompts/{private_prompt}/edit/"): {"name": "Renamed"},
     ("POST", "/creator/prompts/{private_prompt}/watchdog/"): {},
+    ("POST", "/creator/prompts/{private_prompt}/page/"): {
+        "title": "Mine",
+        "source_format": "html",
+        "source": "<h1>Mine</h1>",
+    },
+    ("POST", "/creator/prompts/{private_prompt}/page/publish/"): {"version": "1"},
+    ("POST", "/creator/prompts/{private_prompt}/page/wizard/"): {
+        "style": "playful",
+        "languages": ["en"],
+        "accent_colour": "#5b4bdb",
+        "text_colour": "#1d1d27",
+        "background_colour": "#ffffff",
+        "brief": "A page for everyone.",
+    },
     ("POST", "/chat/new/"): {},
     ("POST", "/billing/topup/"): {"amount_usd": "10"},
     ("POST", "/billing/team/topup/"): {"amount_usd": "10"},
@@ -276,6 +313,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "default_model": "demo",
     },
     ("PATCH", "/api/v1/prompts/{prompt}/"): {"name": "Renamed"},
+    ("POST", "/api/v1/domains/"): {"prompt": "acme-public", "hostname": "new.example.com"},
     ("POST", "/api/v1/files/"): {},
     ("POST", "/api/v1/conversations/"): {"title": "New"},
     ("PATCH", "/api/v1/conversations/{chat}/"): {"title": "Renamed"},
@@ -302,7 +340,7 @@ def _parse(text: str) -> list[Op]:
                 path,
                 tuple(int(status) for status in statuses),
                 body=BODIES.get((method, path)),
-                mismatch=200 if "exempt" in flags else MISMATCH,
+                mismatch=200 if "exempt" in flags else 404 if "closed" in flags else MISMATCH,
                 turn="turn" in flags,
             )
         )
@@ -361,6 +399,10 @@ def _build_world() -> World:
         "file": str(objects["stored_file"].uuid),
         "file_url": file_signed_url(stored_file=objects["stored_file"], user=member),
         "member": str(member.uuid),
+        "share": str(objects["conversation_share"].uuid),
+        "share_token": objects["conversation_share"].token,
+        "share_chat": str(objects["conversation_share"].conversation.uuid),
+        "domain": str(objects["prompt_domain"].uuid),
     }
     return World(acme, shop, member, outsider, member_key, outsider_key, values)
 
@@ -510,7 +552,7 @@ def _check(op: Op) -> None:
 @MATRIX_SETTINGS
 @pytest.mark.parametrize("op", [op for op in TABLE if not op.turn], ids=lambda op: op.id)
 def test_each_operation_answers_each_principal_on_each_host_as_the_table_says(
-    op: Op, llm_fakes: Any
+    op: Op, llm_fakes: Any, fake_dns: Any
 ) -> None:
     _check(op)
 
@@ -537,7 +579,11 @@ def _route_of(path: str) -> str:
 _PLACEHOLDERS = re.compile(r"\{[a-z_]+\}")
 
 
-_SAMPLES = {"{file_url}": "/files/a-signed-token/", "{prompt_slug}": "a-slug"}
+_SAMPLES = {
+    "{file_url}": "/files/a-signed-token/",
+    "{prompt_slug}": "a-slug",
+    "{share_token}": "a-share-token",
+}
 
 
 def _sample(path: str) -> str:

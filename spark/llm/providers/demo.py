@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html as html_lib
 import json
 import re
 from collections.abc import AsyncIterator
+from typing import Any
 
 from spark.llm.types import (
     ChatMessage,
@@ -260,6 +262,11 @@ class DemoAdapter:
     async def complete(self, request: ChatRequest, credentials: Credentials) -> Completion:
         call = _requested_tool(request)
         input_tokens = sum(_count_tokens(m.content) for m in request.messages)
+        if request.metadata.get("spark_task") == "landing_page":
+            # The landing-page wizard (marketplace.wizard): a real page for the answers.
+            text = json.dumps(demo_landing_page(request.messages))
+            usage = Usage(input_tokens=input_tokens, output_tokens=_count_tokens(text))
+            return Completion(text=text, usage=usage, model=request.model)
         if request.response_format is not None:
             # Evaluators (the watchdog) ask for JSON: the offline demo's deterministic verdict.
             text = json.dumps(demo_verdict(request.messages))
@@ -277,3 +284,119 @@ class DemoAdapter:
         text = demo_reply(request.messages)
         usage = Usage(input_tokens=input_tokens, output_tokens=_count_tokens(text))
         return Completion(text=text, usage=usage, model=request.model)
+
+
+# --- the landing-page wizard's offline designer ------------------------------------------------
+
+# Per style: the page's fonts, shapes and layout. Colours come from the creator's answers.
+_STYLE_CSS = {
+    "minimal": (
+        "body{font-family:system-ui,sans-serif;background:%(bg)s;color:%(text)s}"
+        ".hero{max-width:40rem;margin:0 auto;padding:6rem 1.5rem 3rem;text-align:left}"
+        ".hero h1{font-weight:300;font-size:2.6rem;letter-spacing:-.02em;margin:0 0 1rem}"
+        ".cta{display:inline-block;padding:.7rem 1.4rem;border:2px solid %(accent)s;"
+        "color:%(accent)s;text-decoration:none;border-radius:4px}"
+        ".points{max-width:40rem;margin:0 auto;padding:0 1.5rem 4rem;list-style:none}"
+        ".points li{padding:.9rem 0;border-top:1px solid rgba(127,127,127,.3)}"
+    ),
+    "bold": (
+        "body{font-family:Impact,'Arial Black',sans-serif;background:%(bg)s;color:%(text)s}"
+        ".hero{background:%(accent)s;color:%(on_accent)s;padding:5rem 1.5rem;text-align:center}"
+        ".hero h1{font-size:3.6rem;text-transform:uppercase;line-height:1;margin:0 0 1rem}"
+        ".cta{display:inline-block;padding:1rem 2.2rem;background:%(on_accent)s;"
+        "color:%(accent)s;font-size:1.3rem;text-decoration:none;text-transform:uppercase}"
+        ".points{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;"
+        "max-width:60rem;margin:2rem auto;padding:0 1.5rem;list-style:none}"
+        ".points li{padding:1.5rem;border:4px solid %(accent)s;font-size:1.2rem}"
+    ),
+    "editorial": (
+        "body{font-family:Georgia,'Times New Roman',serif;background:%(bg)s;color:%(text)s}"
+        ".hero{max-width:46rem;margin:0 auto;padding:4rem 1.5rem 2rem;"
+        "border-bottom:3px double %(accent)s}"
+        ".hero h1{font-size:3rem;font-style:italic;margin:0 0 .5rem}"
+        ".hero p{font-size:1.25rem;line-height:1.7}"
+        ".cta{color:%(accent)s;font-variant:small-caps;font-size:1.2rem}"
+        ".points{max-width:46rem;margin:2rem auto;padding:0 1.5rem;columns:2;column-gap:2rem}"
+    ),
+    "playful": (
+        "body{font-family:'Comic Sans MS','Trebuchet MS',sans-serif;background:%(bg)s;"
+        "color:%(text)s}"
+        ".hero{max-width:44rem;margin:2rem auto;padding:3rem 1.5rem;text-align:center;"
+        "border-radius:2rem;background:rgba(127,127,127,.08)}"
+        ".hero h1{font-size:2.8rem;margin:0 0 1rem}"
+        ".cta{display:inline-block;padding:.9rem 2rem;border-radius:999px;"
+        "background:%(accent)s;color:%(on_accent)s;text-decoration:none;"
+        "box-shadow:0 6px 0 rgba(0,0,0,.2)}"
+        ".points{display:flex;flex-wrap:wrap;justify-content:center;gap:.8rem;padding:1rem;"
+        "list-style:none}"
+        ".points li{padding:.7rem 1.2rem;border-radius:1.2rem;border:2px dashed %(accent)s}"
+    ),
+}
+_HEADLINES = {
+    "minimal": "{name}.",
+    "bold": "Meet {name}",
+    "editorial": "The case for {name}",
+    "playful": "Say hi to {name}!",
+}
+_CTA = {"en": "Start chatting", "es": "Empieza a chatear"}
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _html_text(text: str) -> str:
+    return html_lib.escape(text, quote=True)
+
+
+def _on(colour: str) -> str:
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return "#111111" if (0.299 * r + 0.587 * g + 0.114 * b) > 150 else "#ffffff"
+
+
+def demo_landing_page(messages: tuple[ChatMessage, ...]) -> dict[str, str]:
+    """The offline wizard's page: deterministic for the answers, distinct per style."""
+    user = _last(messages, "user")
+    try:
+        answers = json.loads(user.content) if user is not None else {}
+    except ValueError:
+        answers = {}
+    answers = answers if isinstance(answers, dict) else {}
+    about = answers.get("prompt")
+    prompt: dict[str, Any] = about if isinstance(about, dict) else {}
+    style = str(answers.get("style") or "")
+    style = style if style in _STYLE_CSS else "minimal"
+    name = str(prompt.get("name") or "Your assistant")[:80]
+    description = str(prompt.get("description") or "")[:300]
+    brief = str(answers.get("brief") or "")[:600]
+    languages = [str(code) for code in answers.get("languages") or ["en"]][:4]
+    colours = {
+        key: value if isinstance(value, str) and _HEX.match(value) else default
+        for key, value, default in (
+            ("accent", answers.get("accent_colour"), "#5b4bdb"),
+            ("text", answers.get("text_colour"), "#1d1d27"),
+            ("bg", answers.get("background_colour"), "#ffffff"),
+        )
+    }
+    colours["on_accent"] = _on(colours["accent"])
+    points = [str(s)[:120] for s in prompt.get("conversation_starters") or []][:4] or [
+        sentence.strip() for sentence in re.split(r"(?<=[.!?])\s+", brief) if sentence.strip()
+    ][:4]
+    items = "".join(f"<li>{_html_text(point)}</li>" for point in points)
+    cta = _CTA.get(languages[0], _CTA["en"])
+    others = "".join(
+        f'<p lang="{_html_text(code)}"><a href="{{{{ spark.start_url }}}}">'
+        f"{_html_text(_CTA.get(code, _CTA['en']))}</a></p>"
+        for code in languages[1:]
+    )
+    headline = _HEADLINES[style].format(name=name)
+    html = (
+        f'<header class="hero demo-{style}"><h1>{_html_text(headline)}</h1>'
+        f"<p>{_html_text(description or brief)}</p>"
+        f'<p><a class="cta" href="{{{{ spark.start_url }}}}">{_html_text(cta)}</a></p></header>'
+        f'<section><ul class="points">{items}</ul>{others}</section>'
+        f"<footer><p><small>{_html_text(brief)}</small></p></footer>"
+    )
+    return {
+        "title": headline[:120],
+        "description": (description or brief)[:300],
+        "html": html,
+        "css": _STYLE_CSS[style] % colours,
+    }

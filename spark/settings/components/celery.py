@@ -30,10 +30,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 300.0,
     },
     "security-audit-purge": {"task": "security.tasks.audit_purge", "schedule": 24 * 3600.0},
+    "marketplace-landing-analytics-purge": {
+        "task": "marketplace.tasks.landing_analytics_purge",
+        "schedule": 6 * 3600.0,
+    },
     "billing-release-stale-holds": {"task": "billing.tasks.release_stale_holds", "schedule": 300.0},
     "billing-auto-refill": {"task": "billing.tasks.auto_refill_sweep", "schedule": 300.0},
     "billing-payouts": {"task": "billing.tasks.payouts_run", "schedule": 3600.0},
     "billing-reconcile-payouts": {"task": "billing.tasks.payouts_reconcile", "schedule": 600.0},
     "billing-retry-settlements": {"task": "billing.tasks.settlements_retry", "schedule": 60.0},
+    # marketplace: custom domains verified and re-verified (each domain has its next check).
+    "marketplace-domains-check": {
+        "task": "marketplace.tasks.domains_check_due",
+        "schedule": 600.0,
+    },
     "billing-retry-webhooks": {"task": "billing.tasks.webhooks_retry", "schedule": 300.0},
 }

@@ -1,5 +1,6 @@
 // The chat app: reads the page's JSON (json_script) and starts the sidebar and the conversation.
 import { ConversationView } from "./conversation.js";
+import { bindShare } from "./share.js";
 import { Sidebar } from "./sidebar.js";
 
 function readConfig() {
@@ -34,6 +35,7 @@ function start() {
   new Sidebar(shell.querySelector("[data-sidebar]"), config).start();
   const view = new ConversationView(shell.querySelector("[data-chat-pane]"), config);
   view.start();
+  bindShare(shell.querySelector("[data-chat-pane]"), config);
   window.sparkChat = view; // for debugging in the console
   shell.dataset.ready = "true";
 }
