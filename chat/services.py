@@ -515,7 +515,9 @@ def turn_admit(*, turn: Turn) -> None:
                     attachments=turn.attachments,
                 )
         except IntegrityError:  # chat_message_client_id_once
-            user_message = _resend_of_refused(conversation=conversation, turn=turn)
+            user_message, refusals = _resend_of_refused(conversation=conversation, turn=turn)
+            admitted["resent"] = True  # the message was there before: a refusal keeps it
+            admitted["superseded"] = admitted.get("superseded", []) + refusals
     model = turn.model
     assert model is not None
     label = (
@@ -540,10 +542,11 @@ def turn_admit(*, turn: Turn) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
 
 
-def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
+def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> tuple[Message, list[int]]:
     """The same client id again: a resend of a message that was refused (every reply to it
     failed before a word was written: no funds, a rate limit...) answers that message
-    instead of adding a copy; anything else is a duplicate."""
+    instead of adding a copy (it returns that message and the refusals it superseded);
+    anything else is a duplicate."""
     earlier = Message.objects.filter(
         conversation=conversation, role=Message.Role.USER, client_id=turn.client_id
     ).first()
@@ -558,8 +561,9 @@ def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
     )
     if not not_sent or earlier is None or replies is None:
         raise _refuse(_("This message was already sent."), "duplicate_message", 409)
+    refusals = list(replies.values_list("pk", flat=True))
     replies.update(superseded=True)
-    return earlier
+    return earlier, refusals
 
 
 def turn_discard(*, turn: Turn) -> None:
@@ -571,7 +575,7 @@ def turn_discard(*, turn: Turn) -> None:
             Conversation.objects.filter(pk=turn.conversation.pk).delete()
             return
         created = [turn.assistant_message]
-        if turn.regenerate is None:
+        if turn.regenerate is None and not admitted.get("resent"):
             created.append(turn.user_message)
         # and the earlier turns the client sent with it, when they were stored for it
         supplied = [item.message_id for item in turn.supplied if item.message_id is not None]

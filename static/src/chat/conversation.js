@@ -43,6 +43,11 @@ function icon(name) {
 
 // Refusals that more money would lift: they carry a link to the top-up page.
 const FUNDS_CODES = new Set(["insufficient_funds"]);
+// Refusals after the message was recorded (its answer failed before a word): the message
+// shows "Not sent" with Resend; sending it again with its client id answers it, no copy.
+const NOT_SENT_CODES = new Set([...FUNDS_CODES, "spending_cap_reached", "wallet_frozen", "rate_limited"]);
+// Refusals that leave nothing to resend: the message goes back into the composer.
+const FINAL_CODES = new Set(["conversation_locked", "duplicate_message"]);
 
 function fundsLink(href) {
   return el("a", { href, class: "funds-link", "data-funds-link": "", text: _("Add funds") });
@@ -137,6 +142,7 @@ export class ConversationView {
     const state = {
       id: data.id,
       data,
+      unsent: null, // {message, code, topup} when the message was refused
       article,
       content,
       status: data.status,
@@ -207,8 +213,43 @@ export class ConversationView {
     });
   }
 
+  // An answer that is only a refusal (it failed before a word, for lack of funds...): its
+  // question shows "Not sent" with Resend instead.
+  isRefusal(state) {
+    const { data } = state;
+    return data.role === "assistant" && state.status === "failed" && !state.text && NOT_SENT_CODES.has(data.error_code);
+  }
+
+  questionOf(answer) {
+    const byId = answer.data.reply_to && this.messages.get(answer.data.reply_to);
+    if (byId) return byId;
+    const previous = answer.article.previousElementSibling;
+    return previous ? this.messages.get(previous.dataset.messageId) || null : null;
+  }
+
+  markUnsent(question, { message, code = "", topup = "" }) {
+    question.unsent = { message, code, topup };
+    question.status = "unsent";
+    question.article.classList.remove("is-pending");
+    question.article.classList.add("is-unsent");
+    this.finish(question);
+  }
+
   finish(state) {
     const { data } = state;
+    if (this.isRefusal(state)) {
+      state.article.hidden = true;
+      state.foot.replaceChildren();
+      const question = this.questionOf(state);
+      if (question && !question.unsent && !this.pending.has(question.data.client_id)) {
+        this.markUnsent(question, { message: data.error_message, code: data.error_code, topup: data.topup_url });
+      }
+      return;
+    }
+    if (state.unsent) {
+      this.finishUnsent(state);
+      return;
+    }
     const label = STATUS_LABELS[state.status];
     state.statusBadge.hidden = !label;
     if (label) {
@@ -222,7 +263,7 @@ export class ConversationView {
       state.error.append(" ", fundsLink(this.config.urls.topup));
     }
     state.foot.replaceChildren();
-    if (state.status === "streaming" || !state.id) return;
+    if (state.status === "streaming" || state.status === "sending" || !state.id) return;
     const actions = el("div", { class: "msg-actions" });
     actions.append(this.actionButton("copy", _("Copy"), () => this.copy(state)));
     if (data.role === "user" && !this.conversation?.is_locked) {
@@ -244,6 +285,17 @@ export class ConversationView {
         state.foot.append(el("span", { class: "msg-usage msg-cost-parts", title: _("What this answer's cost is made of"), text: parts.join(" · ") }));
       }
     }
+  }
+
+  finishUnsent(state) {
+    const { message, code, topup } = state.unsent;
+    state.error.hidden = !message;
+    state.error.textContent = message || "";
+    const link = topup || (FUNDS_CODES.has(code) ? this.config.urls.topup : "");
+    if (message && link) state.error.append(" ", fundsLink(link));
+    const resend = el("button", { type: "button", class: "small resend", "data-resend": true, text: _("Resend") });
+    resend.addEventListener("click", () => this.resend(state));
+    state.foot.replaceChildren(el("span", { class: "badge msg-status status-unsent", text: _("Not sent") }), resend);
   }
 
   actionButton(name, label, onClick) {
@@ -424,7 +476,8 @@ export class ConversationView {
       question.article.id = `m-${question.id}`;
       question.article.dataset.messageId = question.id;
       question.status = "complete";
-      question.article.classList.remove("is-pending");
+      question.unsent = null;
+      question.article.classList.remove("is-pending", "is-unsent");
       this.messages.set(question.id, question);
       this.finish(question);
     } else {
@@ -449,6 +502,7 @@ export class ConversationView {
       content: "",
       last_seq: 0,
       model_label: this.modelName(),
+      reply_to: question.id,
     });
     this.streaming = answer;
     this.transport.track(answer.id);
@@ -536,6 +590,12 @@ export class ConversationView {
       }
       state.data.error_message = frame.message;
       state.data.error_code = frame.code;
+      if (frame.details && frame.details.topup_url) state.data.topup_url = frame.details.topup_url;
+      if (NOT_SENT_CODES.has(frame.code) && !state.text) {
+        state.status = "failed"; // message.done follows; the question shows "Not sent" now
+        this.finish(state);
+        return;
+      }
       state.error.hidden = false;
       state.error.textContent = frame.message;
       const topup = frame.details && frame.details.topup_url;
@@ -543,19 +603,47 @@ export class ConversationView {
       return;
     }
     if (frame.client_id && this.pending.has(frame.client_id)) {
-      this.refuse(frame.client_id, frame.message, frame.details);
+      this.refuse(frame.client_id, frame.message, frame.details, frame.code);
     }
   }
 
-  refuse(clientId, message, details = null) {
+  // A message the server did not take: it stays, marked "Not sent" with Resend, unless
+  // nothing is left to resend (the conversation closed; it was sent already).
+  refuse(clientId, message, details = null, code = "") {
     const question = this.pending.get(clientId);
-    if (question) {
-      this.pending.delete(clientId);
-      question.article.remove();
-      if (!this.input.value.trim()) this.input.value = question.text;
+    if (question) this.pending.delete(clientId);
+    if (question && !FINAL_CODES.has(code)) {
+      this.markUnsent(question, { message, code, topup: details && details.topup_url });
+    } else {
+      if (question && !question.id) {
+        question.article.remove();
+        if (!this.input.value.trim()) this.input.value = question.text;
+      }
+      this.showNotice(message, "error", details && details.topup_url);
+      if (question && code === "duplicate_message") this.reload();
     }
-    this.showNotice(message, "error", details && details.topup_url);
     this.updateBusy();
+  }
+
+  // Send a "Not sent" message again with its own client id: the server answers the message
+  // it recorded (or records it now), never a copy.
+  async resend(state) {
+    if (this.busy || !state.unsent) return;
+    this.hideNotice();
+    const clientId = state.data.client_id;
+    state.unsent = null;
+    state.status = "sending";
+    state.article.classList.remove("is-unsent");
+    state.article.classList.add("is-pending");
+    state.error.hidden = true;
+    this.finish(state);
+    this.pending.set(clientId, state);
+    this.updateBusy();
+    try {
+      await this.transport.send({ text: state.text, clientId });
+    } catch (error) {
+      this.refuse(clientId, error.message, error.details, error.code);
+    }
   }
 
   async reload() {
@@ -614,7 +702,7 @@ export class ConversationView {
       return;
     }
     const clientId = newClientId();
-    const state = this.addMessage({ role: "user", content: text, status: "sending" });
+    const state = this.addMessage({ role: "user", content: text, status: "sending", client_id: clientId });
     state.article.classList.add("is-pending");
     this.pending.set(clientId, state);
     this.input.value = "";
@@ -624,7 +712,7 @@ export class ConversationView {
     try {
       await this.transport.send({ text, clientId });
     } catch (error) {
-      this.refuse(clientId, error.message, error.details);
+      this.refuse(clientId, error.message, error.details, error.code);
     }
   }
 
@@ -698,14 +786,16 @@ export class ConversationView {
         node.remove();
         node = next;
       }
-      const replacement = this.addMessage({ role: "user", content: text, status: "sending" });
+      const replacement = this.addMessage({ role: "user", content: text, status: "sending", client_id: clientId });
       replacement.article.classList.add("is-pending");
       this.pending.set(clientId, replacement);
       this.updateBusy();
       try {
         await this.transport.edit({ text, clientId, editOf: state.id });
       } catch (error) {
-        this.refuse(clientId, error.message);
+        this.pending.delete(clientId);
+        this.showNotice(error.message, "error", error.details && error.details.topup_url);
+        this.updateBusy();
         this.reload();
       }
     });

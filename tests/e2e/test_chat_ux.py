@@ -1,0 +1,112 @@
+"""The chat's everyday features in a real browser: a message refused for lack of funds
+stays "Not sent" and is resent once funded; code blocks and answers copied; the keyboard;
+pinned and archived conversations; feedback on answers."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from playwright.async_api import expect
+
+from tests.e2e.conftest import DEMO_PASSWORD, LiveServer, screenshot_path, sign_in
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = {"width": 1360, "height": 860}
+ANSWER_DONE = ".msg-assistant:not(.is-streaming) .msg-usage"
+
+# A user of the public tenant whose wallet is empty (the demo accounts hold a credit).
+MAKE_USER = """
+from accounts import services
+from accounts.models import Tenant
+services.user_create(
+    email="EMAIL", password="PASSWORD", tenant=Tenant.objects.get(kind=Tenant.Kind.PUBLIC),
+    display_name="Nell Newcomer", email_verified=True,
+)
+"""
+
+# What the database holds for a user: conversations, and every user message (superseded too).
+WRITTEN = """
+import json
+from chat.models import Conversation, Message
+from spark.tenancy.context import unscoped
+with unscoped():
+    conversations = [str(c) for c in Conversation.objects.filter(user__email="EMAIL").values_list("uuid", flat=True)]
+    users = list(Message.objects.filter(conversation__user__email="EMAIL", role="user").values_list("content", flat=True))
+print(json.dumps({"conversations": conversations, "user_messages": users}))
+"""
+
+
+def make_user(server: LiveServer, email: str) -> None:
+    server.manage("shell", "-c", MAKE_USER.replace("EMAIL", email).replace("PASSWORD", DEMO_PASSWORD))
+
+
+def written(server: LiveServer, email: str) -> dict[str, Any]:
+    output = server.manage("shell", "-c", WRITTEN.replace("EMAIL", email))
+    return dict(json.loads(output.strip().splitlines()[-1]))
+
+
+async def open_page(browser: Any, **options: Any) -> tuple[Any, Any, list[str]]:
+    context = await browser.new_context(viewport=DESKTOP, **options)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return context, page, errors
+
+
+async def test_a_message_refused_for_lack_of_funds_is_not_sent_and_resent_once_funded(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    email = "nell@spark.local"
+    make_user(spark_server, email)
+    context, page, errors = await open_page(browser)
+    await sign_in(page, spark_server, email, "/chat/new/")
+
+    # An empty wallet, the priced model: the first message of a new chat is refused
+    await page.select_option("[data-model]", "demo-plus")
+    await expect(page.locator("[data-funds-notice]")).to_be_visible()
+    await page.fill("[data-composer-input]", "Tell me about tides")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
+    unsent = page.locator(".msg-user.is-unsent")
+    await expect(unsent).to_have_count(1, timeout=15000)
+    await expect(unsent.locator(".msg-content")).to_have_text("Tell me about tides")
+    await expect(unsent.locator(".status-unsent")).to_have_text("Not sent")
+    await expect(unsent.locator(".msg-error [data-funds-link]")).to_have_attribute(
+        "href", "/billing/wallet/"
+    )
+    await expect(page.locator(".msg-assistant:visible")).to_have_count(0)
+    await page.screenshot(path=screenshot_path("chat-not-sent"))
+
+    # Still "Not sent" after a reload (the page came back from the wallet, say)
+    await page.reload()
+    await expect(page.locator(".msg-user.is-unsent [data-resend]")).to_be_visible()
+    assert len(written(spark_server, email)["conversations"]) == 1
+
+    # Topped up, Resend answers that message: one message, one conversation
+    spark_server.manage(
+        "wallet_grant", "--email", email, "--amount-usd", "1", "--reason", "browser test"
+    )
+    await page.click(".msg-user.is-unsent [data-resend]")
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    await expect(page.locator(".msg-user.is-unsent")).to_have_count(0)
+    await expect(page.locator(".msg-user")).to_have_count(1)
+    await expect(page.locator(".msg-assistant .msg-content")).to_contain_text("You said")
+    db = written(spark_server, email)
+    assert db["user_messages"] == ["Tell me about tides"]
+    assert len(db["conversations"]) == 1
+    conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    assert db["conversations"] == [conversation_id]
+    messages = await page.evaluate(
+        "async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`)).json()",
+        conversation_id,
+    )
+    assert [(m["role"], m["status"]) for m in messages] == [
+        ("user", "complete"),
+        ("assistant", "complete"),
+    ]
+    assert errors == []
+    await context.close()
