@@ -34,14 +34,17 @@ import json
 from chat.models import Conversation, Message
 from spark.tenancy.context import unscoped
 with unscoped():
-    conversations = [str(c) for c in Conversation.objects.filter(user__email="EMAIL").values_list("uuid", flat=True)]
-    users = list(Message.objects.filter(conversation__user__email="EMAIL", role="user").values_list("content", flat=True))
+    mine = Conversation.objects.filter(user__email="EMAIL")
+    conversations = [str(uuid) for uuid in mine.values_list("uuid", flat=True)]
+    said = Message.objects.filter(conversation__in=mine, role="user")
+    users = list(said.values_list("content", flat=True))
 print(json.dumps({"conversations": conversations, "user_messages": users}))
 """
 
 
 def make_user(server: LiveServer, email: str) -> None:
-    server.manage("shell", "-c", MAKE_USER.replace("EMAIL", email).replace("PASSWORD", DEMO_PASSWORD))
+    script = MAKE_USER.replace("EMAIL", email).replace("PASSWORD", DEMO_PASSWORD)
+    server.manage("shell", "-c", script)
 
 
 def written(server: LiveServer, email: str) -> dict[str, Any]:
