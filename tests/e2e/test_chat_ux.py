@@ -113,3 +113,64 @@ async def test_a_message_refused_for_lack_of_funds_is_not_sent_and_resent_once_f
     ]
     assert errors == []
     await context.close()
+
+
+async def new_chat(page: Any, server: LiveServer, text: str) -> str:
+    """Start a chat without a prompt (the free demo model) by typing; wait for the answer."""
+    await page.goto(f"{server.url}/chat/new/")
+    await page.fill("[data-composer-input]", text)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    return page.url.rstrip("/").rsplit("/", 1)[1]
+
+
+async def clipboard(page: Any) -> str:
+    return str(await page.evaluate("navigator.clipboard.readText()"))
+
+
+async def test_code_blocks_are_highlighted_and_copied_and_an_answer_copies_as_markdown(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    context, page, errors = await open_page(
+        browser, permissions=["clipboard-read", "clipboard-write"]
+    )
+    await sign_in(page, spark_server, "user@spark.local", "/chat/")
+    conversation_id = await new_chat(page, spark_server, "Show me some code")
+    answer = page.locator(".msg-assistant").last
+    stored = await page.evaluate(
+        "async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`)).json()",
+        conversation_id,
+    )
+    markdown = stored[-1]["content"]
+    code = re.search(r"```python\n(.*?)\n```", markdown, re.S)
+    assert code is not None
+
+    # Highlighted by highlight.js, labelled with its language, a copy button in its header
+    block = answer.locator(".code-block")
+    await expect(block).to_have_count(1)
+    await expect(block.locator(".code-lang")).to_have_text("python")
+    await expect(
+        block.locator("code.hljs .hljs-built_in, code.hljs .hljs-string").first
+    ).to_be_visible()
+    await page.screenshot(path=screenshot_path("chat-code-block"))
+
+    # The code block's Copy copies the code as written
+    await block.locator("[data-copy-code]").click()
+    await expect(block.locator("[data-copy-code]")).to_have_text("Copied")
+    assert await clipboard(page) == code.group(1)
+
+    # "Copy as Markdown" copies the answer's Markdown source
+    await answer.locator(".msg-actions button[aria-label='Copy as Markdown']").click()
+    await expect(page.locator("[data-chat-notice]")).to_contain_text("Copied")
+    assert await clipboard(page) == markdown
+
+    # "Copy" copies the text as read: no Markdown marks, no button labels
+    await answer.locator(".msg-actions button[aria-label='Copy']").click()
+    shown = await clipboard(page)
+    assert "You said" in shown
+    assert "```" not in shown and "**" not in shown and "| characters |" not in shown
+    assert code.group(1) in shown
+    assert "Copied" not in shown and "\npython\n" not in shown
+    assert errors == []
+    await context.close()

@@ -1,5 +1,6 @@
 // The conversation pane: messages (streamed Markdown), actions, the composer, the pickers.
 import { api, ApiError } from "./api.js";
+import { addCodeCopyButtons, copyText } from "./codeblocks.js";
 import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
 import { renderMarkdown, renderPartialMarkdown } from "./markdown.js";
@@ -30,6 +31,7 @@ function icon(name) {
     edit: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
     redo: "M20 11a8 8 0 1 1-2.3-5.7M20 4v5h-5",
     check: "M5 12l5 5 9-10",
+    markdown: "M3 6h18v12H3zM6 15V9l2.5 3L11 9v6M16 9v6M13.5 12.5 16 15l2.5-2.5",
   };
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -194,6 +196,9 @@ export class ConversationView {
     else if (state.status === "blocked") state.content.textContent = state.text;
     else if (state.status === "complete") state.content.innerHTML = renderMarkdown(state.text);
     else state.content.innerHTML = renderPartialMarkdown(state.text); // cut short: close what is open
+    if (state.data.role === "assistant" && state.status !== "blocked") {
+      addCodeCopyButtons(state.content, { onError: (message) => this.showNotice(message) });
+    }
     state.article.classList.toggle("is-streaming", state.status === "streaming");
     if (state.status === "streaming" && !state.text) {
       state.content.append(el("span", { class: "typing", "aria-label": _("Writing…") }, el("i"), el("i"), el("i")));
@@ -266,6 +271,9 @@ export class ConversationView {
     if (state.status === "streaming" || state.status === "sending" || !state.id) return;
     const actions = el("div", { class: "msg-actions" });
     actions.append(this.actionButton("copy", _("Copy"), () => this.copy(state)));
+    if (data.role === "assistant" && state.status !== "blocked") {
+      actions.append(this.actionButton("markdown", _("Copy as Markdown"), () => this.copy(state, "markdown")));
+    }
     if (data.role === "user" && !this.conversation?.is_locked) {
       actions.append(this.actionButton("edit", _("Edit and resend"), () => this.startEdit(state)));
     }
@@ -801,9 +809,21 @@ export class ConversationView {
     });
   }
 
-  async copy(state) {
+  // "Copy": the text as the reader sees it (an answer's Markdown rendered, without the code
+  // blocks' own labels and buttons); "Copy as Markdown": the answer's Markdown source.
+  shownText(state) {
+    if (state.data.role === "user" || state.status === "blocked") return state.text;
+    state.content.classList.add("is-copying"); // hides what is not text (innerText follows CSS)
     try {
-      await navigator.clipboard.writeText(state.text);
+      return state.content.innerText.trim();
+    } finally {
+      state.content.classList.remove("is-copying");
+    }
+  }
+
+  async copy(state, as = "text") {
+    try {
+      await copyText(as === "markdown" ? state.text : this.shownText(state));
       this.showNotice(_("Copied to the clipboard."), "ok");
     } catch {
       this.showNotice(_("Copying is not allowed here."));
