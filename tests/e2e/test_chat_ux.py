@@ -174,3 +174,81 @@ async def test_code_blocks_are_highlighted_and_copied_and_an_answer_copies_as_ma
     assert "Copied" not in shown and "\npython\n" not in shown
     assert errors == []
     await context.close()
+
+
+async def test_the_keyboard_sends_breaks_lines_stops_edits_searches_and_lists_shortcuts(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    context, page, errors = await open_page(browser)
+    await sign_in(page, spark_server, "user@spark.local", "/chat/")
+    composer = page.locator("[data-composer-input]")
+
+    # Enter sends (the new chat's first message), Shift+Enter breaks the line
+    conversation_id = await new_chat(page, spark_server, "First question")
+    await composer.click()
+    await page.keyboard.type("line one")
+    await page.keyboard.press("Shift+Enter")
+    await page.keyboard.type("line two")
+    await expect(composer).to_have_value("line one\nline two")
+    await expect(page.locator(".msg-user")).to_have_count(1)
+    await composer.fill("")
+
+    # ↑ in the empty composer edits the last message; Enter sends the edit
+    await composer.press("ArrowUp")
+    edit = page.locator(".msg-edit-input")
+    await expect(edit).to_be_focused()
+    await expect(edit).to_have_value("First question")
+    await edit.fill("First question, edited")
+    await edit.press("Enter")
+    await expect(page.locator(".msg-user .msg-content")).to_have_text("First question, edited")
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+
+    # Esc stops an answer being written, wherever the focus is
+    await composer.fill("Tell me a long story")
+    await composer.press("Enter")
+    await expect(page.locator(".msg-assistant.is-streaming .msg-content")).to_contain_text(
+        "Demo model", timeout=15000
+    )
+    await page.locator("[data-chat-log]").click(position={"x": 5, "y": 5})
+    await page.keyboard.press("Escape")
+    stopped = page.locator(".msg-assistant").last.locator(".msg-status")
+    await expect(stopped).to_have_text("Stopped", timeout=15000)
+    messages = await page.evaluate(
+        "async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`)).json()",
+        conversation_id,
+    )
+    assert [m["status"] for m in messages][-1] == "cancelled"
+    assert [m["content"] for m in messages if m["role"] == "user"] == [
+        "First question, edited",
+        "Tell me a long story",
+    ]
+
+    # ? opens the shortcuts sheet (not while typing); Esc closes it
+    await composer.fill("")
+    await composer.type("?")
+    await expect(page.locator("[data-shortcuts]")).to_have_count(0)
+    await composer.fill("")
+    await page.locator("[data-chat-log]").click(position={"x": 5, "y": 5})
+    await page.keyboard.press("?")
+    sheet = page.locator("dialog[open] [data-shortcuts]")
+    await expect(sheet).to_be_visible()
+    for what in ("Send the message", "New line", "Stop the answer being written", "New chat"):
+        await expect(sheet).to_contain_text(what)
+    await expect(sheet.locator(".shortcut-row")).to_have_count(7)
+    await page.screenshot(path=screenshot_path("chat-shortcuts"))
+    await page.keyboard.press("Escape")
+    await expect(page.locator("dialog[open]")).to_have_count(0)
+    await page.click("[data-shortcuts-open]")
+    await expect(sheet).to_be_visible()
+    await page.keyboard.press("Escape")
+
+    # Ctrl+K opens the search (from the composer too); Ctrl+Shift+O starts a new chat
+    await composer.click()
+    await page.keyboard.press("Control+k")
+    await expect(page.locator("[data-search]")).to_be_focused()
+    await page.keyboard.type("edited")
+    await expect(page.locator("[data-search-results] a").first).to_be_visible()
+    await page.keyboard.press("Control+Shift+O")
+    await page.wait_for_url(re.compile(r"/chat/new/$"))
+    assert errors == []
+    await context.close()

@@ -689,13 +689,31 @@ export class ConversationView {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.form.requestSubmit();
+      } else if (event.key === "ArrowUp" && !this.input.value && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        const last = this.lastOwnMessage();
+        if (last && !this.busy && !this.conversation?.is_locked) {
+          event.preventDefault();
+          this.startEdit(last);
+        }
       }
     });
     this.input.addEventListener("input", () => this.autosize());
     this.stopButton?.addEventListener("click", () => this.stop());
+    // Esc stops the answer being written, wherever the focus is, unless it closes something
+    // first (a dialog, an edit, a title being renamed, a menu).
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.streaming && document.activeElement === this.input) this.stop();
+      if (event.key !== "Escape" || !this.streaming || event.defaultPrevented) return;
+      if (document.querySelector("dialog[open]")) return;
+      if (event.target.closest?.(".msg-edit, .title-input, .menu, [data-search]")) return;
+      this.stop();
     });
+  }
+
+  // The latest message of yours that the server has (↑ edits it).
+  lastOwnMessage() {
+    const articles = this.log.querySelectorAll(".msg-user[data-message-id]");
+    const last = articles[articles.length - 1];
+    return last ? this.messages.get(last.dataset.messageId) || null : null;
   }
 
   autosize() {
@@ -779,6 +797,10 @@ export class ConversationView {
     cancel.addEventListener("click", close);
     area.addEventListener("keydown", (event) => {
       if (event.key === "Escape") close();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
