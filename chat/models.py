@@ -78,6 +78,9 @@ class Conversation(BaseModel):
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
     lock_reason = models.CharField(_("lock reason"), max_length=200, blank=True)
+    # Pinned ones head the sidebar; archived ones leave it (and stay searchable).
+    pinned_at = models.DateTimeField(_("pinned"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     objects = TenantManager()
 
@@ -96,6 +99,14 @@ class Conversation(BaseModel):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    @property
+    def is_pinned(self) -> bool:
+        return self.pinned_at is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Message(BaseModel):

@@ -37,12 +37,16 @@ def conversation_list(
     folder: Folder | None = None,
     in_folder: bool | None = None,
     query: str = "",
+    archived: bool | None = False,
+    pinned_first: bool = False,
 ) -> QuerySet[Conversation]:
     """The user's conversations, newest activity first (``query`` searches titles), not
     those made through the OpenAI-compatible API (one call each).
 
     With ``folder``, the folder's conversations in their custom order (``position``),
-    newest first among equals.
+    newest first among equals. ``archived``: False (the sidebar) leaves archived ones out,
+    True lists only them, None both. ``pinned_first`` (the sidebar's first page): pinned
+    ones lead, latest pinned first, so they are there however old their last activity.
     """
     qs = (
         Conversation.objects.filter(user=user)
@@ -52,10 +56,14 @@ def conversation_list(
     query = query.strip()
     if query:
         qs = qs.filter(title__icontains=query)
+    if archived is not None:
+        qs = qs.filter(archived_at__isnull=not archived)
     if folder is not None:
         return qs.filter(folder=folder).order_by("position", "-last_activity_at", "-id")
     if in_folder is False:
         qs = qs.filter(folder__isnull=True)
+    if pinned_first:
+        return qs.order_by(F("pinned_at").desc(nulls_last=True), "-last_activity_at", "-id")
     return qs.order_by("-last_activity_at", "-id")
 
 

@@ -157,6 +157,30 @@ def conversation_move(
     return conversation
 
 
+def conversation_pin(*, conversation: Conversation, pinned: bool) -> Conversation:
+    """Pin a conversation to the top of the sidebar, or unpin it (pinning again keeps its
+    place among the pinned ones)."""
+    if pinned == conversation.is_pinned:
+        return conversation
+    conversation.pinned_at = timezone.now() if pinned else None
+    conversation.save(update_fields=["pinned_at", "updated_at"])
+    return conversation
+
+
+def conversation_archive(*, conversation: Conversation, archived: bool) -> Conversation:
+    """Archive a conversation (it leaves the sidebar, unpinned, and stays searchable and
+    open by its link), or bring it back."""
+    if archived == conversation.is_archived:
+        return conversation
+    conversation.archived_at = timezone.now() if archived else None
+    fields = ["archived_at", "updated_at"]
+    if archived and conversation.pinned_at is not None:
+        conversation.pinned_at = None
+        fields.append("pinned_at")
+    conversation.save(update_fields=fields)
+    return conversation
+
+
 def conversation_delete(*, conversation: Conversation) -> None:
     conversation.delete()
 

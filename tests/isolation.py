@@ -99,6 +99,8 @@ def _conversation_snapshot(conversation: Conversation) -> Any:
         conversation.position,
         conversation.model_id,
         conversation.alter_ego_id,
+        conversation.pinned_at,
+        conversation.archived_at,
         conversation.updated_at,
         messages,
     )
@@ -113,6 +115,8 @@ def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
         endpoints += [
             Endpoint("GET", f"{base}/", bearer),
             Endpoint("PATCH", f"{base}/", bearer, {"title": "Hacked", "folder": None}),
+            Endpoint("PATCH", f"{base}/", bearer, {"pinned": True}),
+            Endpoint("PATCH", f"{base}/", bearer, {"archived": True}),
             Endpoint("DELETE", f"{base}/", bearer),
             Endpoint("GET", f"{base}/messages/", bearer),
             Endpoint("GET", f"{base}/messages/?limit=1&before={answer}", bearer),

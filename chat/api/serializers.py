@@ -41,6 +41,8 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
     model = serializers.SerializerMethodField()
     alter_ego = serializers.SerializerMethodField()
     is_locked = serializers.BooleanField(read_only=True)
+    pinned = serializers.BooleanField(source="is_pinned", read_only=True)
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
 
     class Meta:
         model = Conversation
@@ -53,6 +55,10 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
             "model",
             "alter_ego",
             "is_locked",
+            "pinned",
+            "pinned_at",
+            "archived",
+            "archived_at",
             "last_activity_at",
             "created_at",
         ]
@@ -110,6 +116,10 @@ class ConversationUpdateSerializer(serializers.Serializer[Any]):
     position = strict.IntegerField(required=False, min_value=0)
     model = strict.CharField(required=False, help_text="Switch model (the prompt's policy).")
     alter_ego = serializers.UUIDField(required=False, allow_null=True)
+    pinned = strict.BooleanField(required=False, help_text="Pin to the top of the sidebar.")
+    archived = strict.BooleanField(
+        required=False, help_text="Archive (leaves the sidebar, stays searchable); unpins."
+    )
 
 
 # --- messages -----------------------------------------------------------------------------------

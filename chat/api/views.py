@@ -72,6 +72,24 @@ FOLDER_PARAM = OpenApiParameter(
 )
 
 
+ARCHIVED_PARAM = OpenApiParameter(
+    "archived",
+    {"type": "string", "enum": ["false", "true", "all"]},
+    description="`false`: not archived (the sidebar); `true`: archived only; `all`: both. "
+    "Omitted: `false`, or `all` with `q` (archived conversations stay searchable).",
+)
+ARCHIVED_CHOICES: dict[str, bool | None] = {"false": False, "true": True, "all": None}
+
+
+def _archived_param(params: Mapping[str, str]) -> bool | None:
+    value = params.get("archived")
+    if value is None:
+        return None if params.get("q", "").strip() else False
+    if value not in ARCHIVED_CHOICES:
+        raise ApplicationError(_("archived is false, true or all."), code="invalid_archived")
+    return ARCHIVED_CHOICES[value]
+
+
 class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = ConversationSerializer
     pagination_class = ConversationPagination
@@ -88,6 +106,7 @@ class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignor
             folder=folder,
             in_folder=False if folder_key == "none" else None,
             query=params.get("q", "")[:100],
+            archived=_archived_param(params),
         )
 
     @extend_schema(
@@ -95,6 +114,7 @@ class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignor
         parameters=[
             OpenApiParameter("q", str, description="Text to find in titles."),
             FOLDER_PARAM,
+            ARCHIVED_PARAM,
         ],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -142,7 +162,8 @@ class ConversationDetailView(TenantAPIMixin, APIView):
         operation_id="conversations_update",
         request=ConversationUpdateSerializer,
         responses=ConversationSerializer,
-        description="Rename, move to a folder (and position), switch model or alter ego.",
+        description="Rename, move to a folder (and position), switch model or alter ego, "
+        "pin or archive.",
     )
     def patch(self, request: Request, conversation_id: str) -> Response:
         user = request_user(request)
@@ -159,6 +180,10 @@ class ConversationDetailView(TenantAPIMixin, APIView):
             update["alter_ego"] = alter_ego_or_none(user=user, key=data["alter_ego"])
         if update:
             services.conversation_update(conversation=conversation, **update)
+        if "pinned" in data:
+            services.conversation_pin(conversation=conversation, pinned=data["pinned"])
+        if "archived" in data:
+            services.conversation_archive(conversation=conversation, archived=data["archived"])
         if "folder" in data or "position" in data:
             folder = (
                 folder_or_none(user=user, key=data["folder"])
