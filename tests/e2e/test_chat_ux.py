@@ -252,3 +252,108 @@ async def test_the_keyboard_sends_breaks_lines_stops_edits_searches_and_lists_sh
     await page.wait_for_url(re.compile(r"/chat/new/$"))
     assert errors == []
     await context.close()
+
+
+# Three conversations of a user, the oldest activity first, each with one exchange.
+THREE_CONVERSATIONS = """
+import json
+from datetime import timedelta
+from django.utils import timezone
+from accounts import tenancy
+from accounts.models import User
+from chat import services
+from chat.models import Conversation, Message
+from spark.tenancy.context import tenant_scope
+
+user = User.objects.get(email="EMAIL")
+tenant = tenancy.home_tenant(user)
+made = {}
+with tenant_scope(tenant):
+    for age, (title, words) in enumerate(
+        [("Newest chat", "pelicans"), ("Middle chat", "walrus tusks"), ("Old chat", "otters")]
+    ):
+        conversation = services.conversation_create(user=user, tenant=tenant, title=title)
+        Message.objects.create(tenant=tenant, conversation=conversation, role="user", content=words)
+        Message.objects.create(
+            tenant=tenant, conversation=conversation, role="assistant", content=f"About {words}."
+        )
+        Conversation.objects.filter(pk=conversation.pk).update(
+            last_activity_at=timezone.now() - timedelta(hours=age + 1)
+        )
+        made[title] = str(conversation.uuid)
+print(json.dumps(made))
+"""
+
+
+async def sidebar_titles(page: Any, section: str) -> list[str]:
+    rows = page.locator(f"{section} .conversation-row .row-title")
+    return [text.strip() for text in await rows.all_inner_texts()]
+
+
+async def row_action(page: Any, conversation_id: str, action: str) -> None:
+    row = page.locator(f"[data-tree] li[data-conversation-id='{conversation_id}']")
+    await row.locator(".row-wrap").first.hover()
+    await row.locator(".menu-button").first.click()
+    await row.locator(f".menu [role=menuitem]:text-is('{action}')").first.click()
+
+
+async def test_pinned_conversations_head_the_sidebar_and_archived_ones_leave_it(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    email = "pia@spark.local"
+    make_user(spark_server, email)
+    output = spark_server.manage("shell", "-c", THREE_CONVERSATIONS.replace("EMAIL", email))
+    made = json.loads(output.strip().splitlines()[-1])
+    context, page, errors = await open_page(browser)
+    await sign_in(page, spark_server, email, f"/chat/{made['Newest chat']}/")
+    recent = "[data-tree] .top-level"
+    assert await sidebar_titles(page, recent) == ["Newest chat", "Middle chat", "Old chat"]
+
+    # Pin the oldest: it heads the sidebar under "Pinned", and stays there after a reload
+    await row_action(page, made["Old chat"], "Pin")
+    await expect(page.locator("[data-pinned] .row-title")).to_have_text(["Old chat"])
+    assert await sidebar_titles(page, recent) == ["Newest chat", "Middle chat"]
+    await page.reload()
+    await expect(page.locator("[data-pinned] .row-title")).to_have_text(["Old chat"])
+    await expect(page.locator("[data-pinned] .row-pin")).to_have_count(1)
+
+    # Archive the middle one: it leaves the sidebar
+    await row_action(page, made["Middle chat"], "Archive")
+    await expect(
+        page.locator(f"[data-tree] [data-conversation-id='{made['Middle chat']}']")
+    ).to_have_count(0)
+    assert await sidebar_titles(page, recent) == ["Newest chat"]
+    await page.screenshot(path=screenshot_path("chat-pinned"))
+
+    # Search still finds it; it opens, saying it is archived
+    await page.fill("[data-search]", "walrus")
+    hit = page.locator("[data-search-results] .search-hit")
+    await expect(hit.locator(".hit-title")).to_have_text(["Middle chat", "Middle chat"])
+    await hit.first.click()
+    await page.wait_for_url(re.compile(made["Middle chat"]))
+    banner = page.locator("[data-archived-banner]")
+    await expect(banner).to_contain_text("This conversation is archived")
+    await expect(page.locator(".msg-assistant .msg-content")).to_have_text("About walrus tusks.")
+    await expect(
+        page.locator(f"[data-tree] [data-conversation-id='{made['Middle chat']}']")
+    ).to_have_count(0)
+
+    # The archived list brings it back
+    await page.click("[data-archived-open]")
+    archived = page.locator("dialog[open] [data-archived-list] .archived-item")
+    await expect(archived).to_have_count(1)
+    await expect(archived.locator("a")).to_have_text("Middle chat")
+    await page.screenshot(path=screenshot_path("chat-archived"))
+    await archived.locator("[data-unarchive]").click()
+    await expect(page.locator("dialog[open] [data-archived-list]")).to_contain_text(
+        "Nothing is archived."
+    )
+    await page.keyboard.press("Escape")
+    await expect(banner).to_have_count(0)
+    assert await sidebar_titles(page, recent) == ["Newest chat", "Middle chat"]
+    listed = await page.evaluate(
+        "async () => (await fetch('/api/v1/conversations/?archived=true')).json()"
+    )
+    assert listed["results"] == []
+    assert errors == []
+    await context.close()
