@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import AlterEgo, Tenant
 from chat.costs import CostPart
 from chat.events import conversation_notice
-from chat.models import Conversation, ConversationShare, Folder, Message
+from chat.models import (
+    FEEDBACK_REASON_MAX,
+    Conversation,
+    ConversationShare,
+    Folder,
+    Message,
+    MessageFeedback,
+)
 from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
 from marketplace.models import Prompt
@@ -179,6 +186,50 @@ def conversation_archive(*, conversation: Conversation, archived: bool) -> Conve
         fields.append("pinned_at")
     conversation.save(update_fields=fields)
     return conversation
+
+
+# Answers that can be rated: what the model wrote (not a refusal, not still streaming).
+RATEABLE_STATUSES = (
+    Message.Status.COMPLETE,
+    Message.Status.INTERRUPTED,
+    Message.Status.CANCELLED,
+    Message.Status.FAILED,
+)
+
+
+@transaction.atomic
+def message_feedback_set(
+    *, message: Message, user: Any, rating: str, reason: str = ""
+) -> MessageFeedback:
+    """Rate an answer up or down, with an optional reason (rating again replaces it)."""
+    if rating not in MessageFeedback.Rating.values:
+        raise ApplicationError(_("Rate an answer up or down."), code="invalid_rating")
+    if message.role != Message.Role.ASSISTANT or message.status not in RATEABLE_STATUSES:
+        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+    if message.status == Message.Status.FAILED and not message.content:
+        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+    reason = reason.strip()
+    if len(reason) > FEEDBACK_REASON_MAX:
+        raise ApplicationError(
+            _("Say it in %(count)s characters or fewer.") % {"count": FEEDBACK_REASON_MAX},
+            code="invalid_reason",
+        )
+    feedback, _created = MessageFeedback.objects.update_or_create(
+        message=message,
+        defaults={
+            "tenant_id": message.tenant_id,
+            "user": user,
+            "prompt_id": message.conversation.prompt_id,
+            "rating": rating,
+            "reason": reason,
+        },
+    )
+    return feedback
+
+
+def message_feedback_clear(*, message: Message) -> None:
+    """Take back a rating (nothing to take back is fine)."""
+    MessageFeedback.objects.filter(message=message).delete()
 
 
 def conversation_delete(*, conversation: Conversation) -> None:

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from chat.api.sse_schema import COST_BREAKDOWN
 from chat.costs import breakdown, cost_usd
-from chat.models import Conversation, Folder, Message
+from chat.models import FEEDBACK_REASON_MAX, Conversation, Folder, Message, MessageFeedback
 from chat.search import SearchHit
 from marketplace.selectors import prompt_model_label
 from spark.common import api_fields as strict
@@ -133,9 +133,26 @@ class ToolCallSerializer(serializers.Serializer[Any]):
     is_error = serializers.BooleanField()
 
 
+class FeedbackSerializer(serializers.Serializer[Any]):
+    rating = serializers.ChoiceField(choices=MessageFeedback.Rating.choices)
+    reason = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class FeedbackSetSerializer(serializers.Serializer[Any]):
+    rating = strict.CharField(help_text="`up` or `down`.")
+    reason = strict.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=FEEDBACK_REASON_MAX,
+        help_text="Why (optional).",
+    )
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     reply_to = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
     tool_calls = serializers.SerializerMethodField()
     cost_usd = serializers.SerializerMethodField()
     cost_breakdown = serializers.SerializerMethodField()
@@ -159,9 +176,19 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "error_message",
             "reply_to",
             "client_id",
+            "feedback",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(FeedbackSerializer(allow_null=True))
+    def get_feedback(self, message: Message) -> Any:
+        # Loaded with the message (select_related) by the lists; a message fresh from a
+        # turn has none yet.
+        if "feedback" not in message._state.fields_cache:
+            return None
+        feedback = message._state.fields_cache["feedback"]
+        return FeedbackSerializer(feedback).data if feedback is not None else None
 
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_reply_to(self, message: Message) -> str | None:

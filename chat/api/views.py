@@ -29,6 +29,8 @@ from chat.api.serializers import (
     ConversationCreateSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
+    FeedbackSerializer,
+    FeedbackSetSerializer,
     FolderCreateSerializer,
     FolderReorderSerializer,
     FolderSerializer,
@@ -361,3 +363,35 @@ class SearchView(TenantAPIMixin, APIView):
         query = request.query_params["q"]
         hits = search.message_search(user=request_user(request), query=query)
         return Response(SearchResultsSerializer({"query": query, "results": hits}).data)
+
+
+class MessageFeedbackView(TenantAPIMixin, APIView):
+    """Thumbs up or down on an answer of your own conversation, with an optional reason."""
+
+    @extend_schema(
+        operation_id="messages_feedback_set",
+        request=FeedbackSetSerializer,
+        responses=FeedbackSerializer,
+        description="Rate an answer `up` or `down` (again: replaces the rating). 400 "
+        "`invalid_rating`, `invalid_reason`, `not_an_answer` (a question, a refusal, an "
+        "answer still being written).",
+    )
+    def put(self, request: Request, conversation_id: str, message_id: str) -> Response:
+        user = request_user(request)
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        message = selectors.message_get_in_conversation(conversation=conversation, uuid=message_id)
+        serializer = FeedbackSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        feedback = services.message_feedback_set(
+            message=message, user=user, rating=data["rating"], reason=data.get("reason", "")
+        )
+        return Response(FeedbackSerializer(feedback).data)
+
+    @extend_schema(operation_id="messages_feedback_clear", responses={204: None})
+    def delete(self, request: Request, conversation_id: str, message_id: str) -> Response:
+        user = request_user(request)
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        message = selectors.message_get_in_conversation(conversation=conversation, uuid=message_id)
+        services.message_feedback_clear(message=message)
+        return Response(status=status.HTTP_204_NO_CONTENT)

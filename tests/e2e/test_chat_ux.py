@@ -357,3 +357,79 @@ async def test_pinned_conversations_head_the_sidebar_and_archived_ones_leave_it(
     assert listed["results"] == []
     assert errors == []
     await context.close()
+
+
+async def test_an_answer_is_rated_with_a_reason_and_its_creator_and_staff_see_it(
+    browser: Any, spark_server: LiveServer
+) -> None:
+    context, page, errors = await open_page(browser)
+    await sign_in(page, spark_server, "user@spark.local", "/chat/new/?prompt=writing-coach")
+    await page.locator("[data-starter]").first.click()
+    await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
+    conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    await expect(page.locator(ANSWER_DONE)).to_be_visible(timeout=30000)
+    answer = page.locator(".msg-assistant").last
+    up = answer.locator("[data-rate=up]")
+    down = answer.locator("[data-rate=down]")
+    await expect(up).to_have_attribute("aria-pressed", "false")
+
+    # Thumbs down, with a reason
+    await down.click()
+    await expect(down).to_have_attribute("aria-pressed", "true")
+    reason = answer.locator("[data-feedback-form] textarea")
+    await expect(reason).to_be_focused()
+    await reason.fill("It ignored my tone.")
+    await page.screenshot(path=screenshot_path("chat-feedback"))
+    await answer.locator("[data-feedback-form] button[type=submit]").click()
+    await expect(page.locator("[data-chat-notice]")).to_contain_text("Thank you")
+    await expect(answer.locator("[data-feedback-form]")).to_have_count(0)
+
+    async def stored() -> Any:
+        rows = await page.evaluate(
+            "async (id) => (await fetch(`/api/v1/conversations/${id}/messages/`)).json()",
+            conversation_id,
+        )
+        return rows[-1]["feedback"]
+
+    assert (await stored())["rating"] == "down"
+    assert (await stored())["reason"] == "It ignored my tone."
+
+    # Kept after a reload; the other thumb changes it, the same thumb again takes it back
+    await page.reload()
+    await expect(down).to_have_attribute("aria-pressed", "true")
+    await up.click()
+    await expect(up).to_have_attribute("aria-pressed", "true")
+    await expect(down).to_have_attribute("aria-pressed", "false")
+    await answer.locator("[data-feedback-form] button:text-is('Skip')").click()
+    await up.click()
+    await expect(up).to_have_attribute("aria-pressed", "false")
+    assert await stored() is None
+    await down.click()
+    await answer.locator("[data-feedback-form] textarea").fill("Too long.")
+    await answer.locator("[data-feedback-form] textarea").press("Enter")
+    await expect(answer.locator("[data-feedback-form]")).to_have_count(0)
+    assert (await stored())["reason"] == "Too long."
+    prompt = await page.evaluate(
+        "async () => (await fetch('/api/v1/prompts/writing-coach/')).json()"
+    )
+    assert errors == []
+    await context.close()
+
+    # The prompt's creator sees the count on its statistics, not the reason
+    context, page, errors = await open_page(browser)
+    await sign_in(
+        page, spark_server, "creator@spark.local", f"/creator/prompts/{prompt['id']}/stats/"
+    )
+    ratings = page.locator("[data-feedback-stats]")
+    await expect(ratings.locator("[data-total=down]")).to_have_text("1")
+    await expect(ratings.locator("[data-total=up]")).to_have_text("0")
+    await expect(page.locator("body")).not_to_contain_text("Too long.")
+    await page.screenshot(path=screenshot_path("prompt-stats-feedback"), full_page=True)
+    await context.close()
+
+    # Staff read it in the admin, with its reason
+    context, page, errors = await open_page(browser)
+    await sign_in(page, spark_server, "admin@spark.local", "/admin/chat/messagefeedback/")
+    await expect(page.locator("#result_list")).to_contain_text("Too long.")
+    await expect(page.locator("#changelist-filter")).to_contain_text("Bad answer (1)")
+    await context.close()

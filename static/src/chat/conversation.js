@@ -14,6 +14,8 @@ const STATUS_LABELS = {
 };
 
 const PAGE_MAX = 200; // the messages API's largest limit
+// Answers that can be rated (chat.services.RATEABLE_STATUSES; a failed one if it has text).
+const RATEABLE = new Set(["complete", "interrupted", "cancelled", "failed"]);
 
 const newClientId = () =>
   (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 64);
@@ -32,6 +34,8 @@ function icon(name) {
     redo: "M20 11a8 8 0 1 1-2.3-5.7M20 4v5h-5",
     check: "M5 12l5 5 9-10",
     markdown: "M3 6h18v12H3zM6 15V9l2.5 3L11 9v6M16 9v6M13.5 12.5 16 15l2.5-2.5",
+    up: "M7 10v10H4V10zM7 10l4-7c1.5 0 2.5 1 2.5 2.5V9h5a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 17.3 20H7",
+    down: "M17 14V4h3v10zM17 14l-4 7c-1.5 0-2.5-1-2.5-2.5V15h-5a2 2 0 0 1-2-2.3l1.2-7A2 2 0 0 1 6.7 4H17",
   };
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -279,6 +283,15 @@ export class ConversationView {
     }
     if (data.role === "assistant" && !this.conversation?.is_locked) {
       actions.append(this.actionButton("redo", _("Regenerate"), () => this.regenerate(state)));
+    }
+    if (data.role === "assistant" && RATEABLE.has(state.status) && state.text) {
+      const rating = data.feedback ? data.feedback.rating : null;
+      for (const [value, label] of [["up", _("Good answer")], ["down", _("Bad answer")]]) {
+        const button = this.actionButton(value, label, () => this.rate(state, value));
+        button.setAttribute("aria-pressed", String(rating === value));
+        button.dataset.rate = value;
+        actions.append(button);
+      }
     }
     state.foot.append(actions);
     if (data.role === "assistant" && (data.input_tokens || data.output_tokens)) {
@@ -829,6 +842,83 @@ export class ConversationView {
         this.reload();
       }
     });
+  }
+
+  // --- feedback -------------------------------------------------------------------------
+
+  feedbackUrl(state) {
+    return `/api/v1/conversations/${this.conversation.id}/messages/${state.id}/feedback/`;
+  }
+
+  // Thumbs up or down; the same thumb again takes the rating back. A new rating asks for
+  // an optional reason.
+  async rate(state, rating) {
+    const current = state.data.feedback ? state.data.feedback.rating : null;
+    state.reasonForm?.remove();
+    try {
+      if (current === rating) {
+        await api("DELETE", this.feedbackUrl(state));
+        state.data.feedback = null;
+      } else {
+        state.data.feedback = await api("PUT", this.feedbackUrl(state), { rating });
+      }
+    } catch (error) {
+      this.showNotice(error.message);
+      return;
+    }
+    this.finish(state);
+    if (state.data.feedback) this.askReason(state);
+  }
+
+  askReason(state) {
+    const { rating } = state.data.feedback;
+    const area = el("textarea", {
+      class: "feedback-reason",
+      rows: "2",
+      maxlength: "1000",
+      "aria-label": _("Why? (optional)"),
+      placeholder: rating === "up" ? _("What was good about it? (optional)") : _("What was wrong with it? (optional)"),
+    });
+    const send = el("button", { type: "submit", class: "small", text: _("Send") });
+    const skip = el("button", { type: "button", class: "small secondary", text: _("Skip") });
+    const form = el(
+      "form",
+      { class: "feedback-form", "data-feedback-form": true },
+      area,
+      el("div", { class: "msg-edit-actions" }, skip, send),
+    );
+    const close = () => {
+      form.remove();
+      if (state.reasonForm === form) state.reasonForm = null;
+    };
+    skip.addEventListener("click", close);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const reason = area.value.trim();
+      if (!reason) {
+        close();
+        return;
+      }
+      send.disabled = true;
+      try {
+        state.data.feedback = await api("PUT", this.feedbackUrl(state), { rating, reason });
+        close();
+        this.showNotice(_("Thank you for your feedback."), "ok");
+      } catch (error) {
+        send.disabled = false;
+        this.showNotice(error.message);
+      }
+    });
+    state.reasonForm = form;
+    state.foot.after(form);
+    area.focus();
   }
 
   // "Copy": the text as the reader sees it (an answer's Markdown rendered, without the code
