@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1360, "height": 860}
 ANSWER_DONE = ".msg-assistant:not(.is-streaming) .msg-usage"
 
-# A user of the public tenant whose wallet is empty (the demo accounts hold a credit).
+# A user of the public tenant of its own (the demo accounts' state is shared by the tests),
+# with an empty wallet (the demo accounts hold a credit).
 MAKE_USER = """
 from accounts import services
 from accounts.models import Tenant
@@ -132,10 +133,11 @@ async def clipboard(page: Any) -> str:
 async def test_code_blocks_are_highlighted_and_copied_and_an_answer_copies_as_markdown(
     browser: Any, spark_server: LiveServer
 ) -> None:
+    make_user(spark_server, "cody@spark.local")
     context, page, errors = await open_page(
         browser, permissions=["clipboard-read", "clipboard-write"]
     )
-    await sign_in(page, spark_server, "user@spark.local", "/chat/")
+    await sign_in(page, spark_server, "cody@spark.local", "/chat/")
     conversation_id = await new_chat(page, spark_server, "Show me some code")
     answer = page.locator(".msg-assistant").last
     stored = await page.evaluate(
@@ -179,8 +181,9 @@ async def test_code_blocks_are_highlighted_and_copied_and_an_answer_copies_as_ma
 async def test_the_keyboard_sends_breaks_lines_stops_edits_searches_and_lists_shortcuts(
     browser: Any, spark_server: LiveServer
 ) -> None:
+    make_user(spark_server, "kit@spark.local")
     context, page, errors = await open_page(browser)
-    await sign_in(page, spark_server, "user@spark.local", "/chat/")
+    await sign_in(page, spark_server, "kit@spark.local", "/chat/")
     composer = page.locator("[data-composer-input]")
 
     # Enter sends (the new chat's first message), Shift+Enter breaks the line
@@ -362,8 +365,9 @@ async def test_pinned_conversations_head_the_sidebar_and_archived_ones_leave_it(
 async def test_an_answer_is_rated_with_a_reason_and_its_creator_and_staff_see_it(
     browser: Any, spark_server: LiveServer
 ) -> None:
+    make_user(spark_server, "fern@spark.local")
     context, page, errors = await open_page(browser)
-    await sign_in(page, spark_server, "user@spark.local", "/chat/new/?prompt=writing-coach")
+    await sign_in(page, spark_server, "fern@spark.local", "/chat/new/?prompt=writing-coach")
     await page.locator("[data-starter]").first.click()
     await page.wait_for_url(re.compile(r"/chat/[0-9a-f-]{36}/$"))
     conversation_id = page.url.rstrip("/").rsplit("/", 1)[1]
