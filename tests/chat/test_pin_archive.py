@@ -33,7 +33,8 @@ def _listed(client: Client, query: str = "") -> list[str]:
 
 def _sidebar(client: Client) -> list[dict]:
     page = client.get("/chat/").content.decode()
-    found = re.search(r'<script id="chat-config" type="application/json">(.*?)</script>', page, re.S)
+    config = r'<script id="chat-config" type="application/json">(.*?)</script>'
+    found = re.search(config, page, re.S)
     assert found is not None
     return list(json.loads(found.group(1))["sidebar"]["conversations"])
 
