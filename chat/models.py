@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from spark.common.models import BaseModel
 from spark.tenancy.managers import TenantManager
 
+FEEDBACK_REASON_MAX = 1000
+
 
 class Folder(BaseModel):
     """A user's folder of conversations; folders nest."""
@@ -78,6 +80,9 @@ class Conversation(BaseModel):
     last_activity_at = models.DateTimeField(_("last activity"), default=timezone.now)
     locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
     lock_reason = models.CharField(_("lock reason"), max_length=200, blank=True)
+    # Pinned ones head the sidebar; archived ones leave it (and stay searchable).
+    pinned_at = models.DateTimeField(_("pinned"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived"), null=True, blank=True)
 
     objects = TenantManager()
 
@@ -96,6 +101,14 @@ class Conversation(BaseModel):
     @property
     def is_locked(self) -> bool:
         return self.locked_at is not None
+
+    @property
+    def is_pinned(self) -> bool:
+        return self.pinned_at is not None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Message(BaseModel):
@@ -205,3 +218,38 @@ class ConversationShare(BaseModel):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class MessageFeedback(BaseModel):
+    """The user's thumbs up or down on an answer, with an optional reason (one per answer).
+
+    ``prompt`` is the conversation's prompt when rated, so that its creator's statistics
+    count ratings without reading conversations.
+    """
+
+    class Rating(models.TextChoices):
+        UP = "up", _("Good answer")
+        DOWN = "down", _("Bad answer")
+
+    tenant = models.ForeignKey("accounts.Tenant", on_delete=models.CASCADE, related_name="+")
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey(
+        "marketplace.Prompt", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rating = models.CharField(_("rating"), max_length=8, choices=Rating.choices)
+    reason = models.TextField(_("reason"), blank=True, max_length=FEEDBACK_REASON_MAX)
+
+    objects = TenantManager()
+
+    class Meta:
+        verbose_name = _("answer feedback")
+        verbose_name_plural = _("answer feedback")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "created_at"]),
+            models.Index(fields=["prompt", "rating", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rating_display()}: {self.reason[:40]}"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid as uuid_lib
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404
 
 from accounts.tenancy import site_is_members_only
-from chat.models import Conversation, ConversationShare, Folder, Message
+from chat.models import Conversation, ConversationShare, Folder, Message, MessageFeedback
 from spark.tenancy.context import unscoped
 
 
@@ -37,12 +38,16 @@ def conversation_list(
     folder: Folder | None = None,
     in_folder: bool | None = None,
     query: str = "",
+    archived: bool | None = False,
+    pinned_first: bool = False,
 ) -> QuerySet[Conversation]:
     """The user's conversations, newest activity first (``query`` searches titles), not
     those made through the OpenAI-compatible API (one call each).
 
     With ``folder``, the folder's conversations in their custom order (``position``),
-    newest first among equals.
+    newest first among equals. ``archived``: False (the sidebar) leaves archived ones out,
+    True lists only them, None both. ``pinned_first`` (the sidebar's first page): pinned
+    ones lead, latest pinned first, so they are there however old their last activity.
     """
     qs = (
         Conversation.objects.filter(user=user)
@@ -52,17 +57,25 @@ def conversation_list(
     query = query.strip()
     if query:
         qs = qs.filter(title__icontains=query)
+    if archived is not None:
+        qs = qs.filter(archived_at__isnull=not archived)
     if folder is not None:
         return qs.filter(folder=folder).order_by("position", "-last_activity_at", "-id")
     if in_folder is False:
         qs = qs.filter(folder__isnull=True)
+    if pinned_first:
+        return qs.order_by(F("pinned_at").desc(nulls_last=True), "-last_activity_at", "-id")
     return qs.order_by("-last_activity_at", "-id")
 
 
 def message_list(
     *, conversation: Conversation, include_superseded: bool = False
 ) -> QuerySet[Message]:
-    qs = Message.objects.filter(conversation=conversation).exclude(role=Message.Role.TOOL)
+    qs = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(role=Message.Role.TOOL)
+        .select_related("feedback")
+    )
     if not include_superseded:
         qs = qs.filter(superseded=False)
     return qs.order_by("created_at", "id")
@@ -216,3 +229,21 @@ def share_get_by_token(
         if not member:
             raise Http404
     return share
+
+
+def feedback_counts_for_prompt(*, prompt_id: int, since: datetime | None = None) -> dict[str, int]:
+    """How many answers of a prompt were rated up and down (``since``: rated from then on).
+
+    Across tenants: a creator's prompt is used in many, and the creator sees only these
+    totals, never a conversation or a reason (SPARK_PROMPT_FEEDBACK_COUNTS)."""
+    with unscoped():
+        rows = MessageFeedback.objects.filter(prompt_id=prompt_id)
+        if since is not None:
+            rows = rows.filter(updated_at__gte=since)
+        counted = dict(
+            rows.order_by()
+            .values("rating")
+            .annotate(count=Count("id"))
+            .values_list("rating", "count")
+        )
+    return {rating: counted.get(rating, 0) for rating in MessageFeedback.Rating.values}

@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from accounts.models import AlterEgo, Tenant
 from chat.costs import CostPart
 from chat.events import conversation_notice
-from chat.models import Conversation, ConversationShare, Folder, Message
+from chat.models import (
+    FEEDBACK_REASON_MAX,
+    Conversation,
+    ConversationShare,
+    Folder,
+    Message,
+    MessageFeedback,
+)
 from chat.pipeline import Turn, TurnRefused
 from chat.text import markdown_to_text
 from marketplace.models import Prompt
@@ -155,6 +162,74 @@ def conversation_move(
         fields.append("position")
     conversation.save(update_fields=fields)
     return conversation
+
+
+def conversation_pin(*, conversation: Conversation, pinned: bool) -> Conversation:
+    """Pin a conversation to the top of the sidebar, or unpin it (pinning again keeps its
+    place among the pinned ones)."""
+    if pinned == conversation.is_pinned:
+        return conversation
+    conversation.pinned_at = timezone.now() if pinned else None
+    conversation.save(update_fields=["pinned_at", "updated_at"])
+    return conversation
+
+
+def conversation_archive(*, conversation: Conversation, archived: bool) -> Conversation:
+    """Archive a conversation (it leaves the sidebar, unpinned, and stays searchable and
+    open by its link), or bring it back."""
+    if archived == conversation.is_archived:
+        return conversation
+    conversation.archived_at = timezone.now() if archived else None
+    fields = ["archived_at", "updated_at"]
+    if archived and conversation.pinned_at is not None:
+        conversation.pinned_at = None
+        fields.append("pinned_at")
+    conversation.save(update_fields=fields)
+    return conversation
+
+
+# Answers that can be rated: what the model wrote (not a refusal, not still streaming).
+RATEABLE_STATUSES = (
+    Message.Status.COMPLETE,
+    Message.Status.INTERRUPTED,
+    Message.Status.CANCELLED,
+    Message.Status.FAILED,
+)
+
+
+@transaction.atomic
+def message_feedback_set(
+    *, message: Message, user: Any, rating: str, reason: str = ""
+) -> MessageFeedback:
+    """Rate an answer up or down, with an optional reason (rating again replaces it)."""
+    if rating not in MessageFeedback.Rating.values:
+        raise ApplicationError(_("Rate an answer up or down."), code="invalid_rating")
+    if message.role != Message.Role.ASSISTANT or message.status not in RATEABLE_STATUSES:
+        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+    if message.status == Message.Status.FAILED and not message.content:
+        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+    reason = reason.strip()
+    if len(reason) > FEEDBACK_REASON_MAX:
+        raise ApplicationError(
+            _("Say it in %(count)s characters or fewer.") % {"count": FEEDBACK_REASON_MAX},
+            code="invalid_reason",
+        )
+    feedback, _created = MessageFeedback.objects.update_or_create(
+        message=message,
+        defaults={
+            "tenant_id": message.tenant_id,
+            "user": user,
+            "prompt_id": message.conversation.prompt_id,
+            "rating": rating,
+            "reason": reason,
+        },
+    )
+    return feedback
+
+
+def message_feedback_clear(*, message: Message) -> None:
+    """Take back a rating (nothing to take back is fine)."""
+    MessageFeedback.objects.filter(message=message).delete()
 
 
 def conversation_delete(*, conversation: Conversation) -> None:
@@ -515,7 +590,9 @@ def turn_admit(*, turn: Turn) -> None:
                     attachments=turn.attachments,
                 )
         except IntegrityError:  # chat_message_client_id_once
-            user_message = _resend_of_refused(conversation=conversation, turn=turn)
+            user_message, refusals = _resend_of_refused(conversation=conversation, turn=turn)
+            admitted["resent"] = True  # the message was there before: a refusal keeps it
+            admitted["superseded"] = admitted.get("superseded", []) + refusals
     model = turn.model
     assert model is not None
     label = (
@@ -540,10 +617,11 @@ def turn_admit(*, turn: Turn) -> None:
     Conversation.objects.filter(pk=conversation.pk).update(**updates)
 
 
-def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
+def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> tuple[Message, list[int]]:
     """The same client id again: a resend of a message that was refused (every reply to it
     failed before a word was written: no funds, a rate limit...) answers that message
-    instead of adding a copy; anything else is a duplicate."""
+    instead of adding a copy (it returns that message and the refusals it superseded);
+    anything else is a duplicate."""
     earlier = Message.objects.filter(
         conversation=conversation, role=Message.Role.USER, client_id=turn.client_id
     ).first()
@@ -558,8 +636,9 @@ def _resend_of_refused(*, conversation: Conversation, turn: Turn) -> Message:
     )
     if not not_sent or earlier is None or replies is None:
         raise _refuse(_("This message was already sent."), "duplicate_message", 409)
+    refusals = list(replies.values_list("pk", flat=True))
     replies.update(superseded=True)
-    return earlier
+    return earlier, refusals
 
 
 def turn_discard(*, turn: Turn) -> None:
@@ -571,7 +650,7 @@ def turn_discard(*, turn: Turn) -> None:
             Conversation.objects.filter(pk=turn.conversation.pk).delete()
             return
         created = [turn.assistant_message]
-        if turn.regenerate is None:
+        if turn.regenerate is None and not admitted.get("resent"):
             created.append(turn.user_message)
         # and the earlier turns the client sent with it, when they were stored for it
         supplied = [item.message_id for item in turn.supplied if item.message_id is not None]

@@ -120,7 +120,8 @@ def _app_context(
 ) -> dict[str, Any]:
     user = _user(request)
     tenant = getattr(request, "tenant", None)
-    conversations = list(selectors.conversation_list(user=user)[:SIDEBAR_CONVERSATIONS])
+    latest = selectors.conversation_list(user=user, pinned_first=True)
+    conversations = list(latest[:SIDEBAR_CONVERSATIONS])
     page_size = max(1, min(settings.SPARK_CHAT_PAGE_MESSAGES, selectors.MESSAGE_PAGE_MAX))
     folders = list(selectors.folder_list(user=user))
     if conversation is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,7 +15,8 @@ from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -292,6 +294,17 @@ def creator_prompt_stats(request: HttpRequest, prompt_uuid: str) -> HttpResponse
     days = int(asked) if asked.isdigit() and int(asked) in STATS_RANGES else 30
     rows, totals = analytics.landing_stats(prompt=prompt, days=days)
     page = LandingPage.objects.filter(prompt=prompt).first()
+    feedback = None
+    if settings.SPARK_PROMPT_FEEDBACK_COUNTS:
+        counts = import_string(settings.SPARK_PROMPT_FEEDBACK_COUNTS)(
+            prompt_id=prompt.pk, since=timezone.now() - timedelta(days=days)
+        )
+        rated = counts["up"] + counts["down"]
+        feedback = {
+            **counts,
+            "rated": rated,
+            "up_share": round(100 * counts["up"] / rated) if rated else None,
+        }
     return render(
         request,
         "marketplace/prompt_stats.html",
@@ -302,5 +315,6 @@ def creator_prompt_stats(request: HttpRequest, prompt_uuid: str) -> HttpResponse
             "days": days,
             "ranges": STATS_RANGES,
             "public_url": landing.landing_url(page, request=request) if page else "",
+            "feedback": feedback,
         },
     )

@@ -80,6 +80,8 @@ def _conversation_with_answer(owner: User) -> Conversation:
         reply_to=question,
         last_seq=2,
     )
+    # rated, so that an intruder's DELETE of the rating would show
+    chat_services.message_feedback_set(message=answer, user=owner, rating="up", reason="Nice")
     conversation.answer_uuid = answer.uuid  # type: ignore[attr-defined]
     return conversation
 
@@ -91,7 +93,7 @@ def _conversation_snapshot(conversation: Conversation) -> Any:
     messages = list(
         Message.objects.filter(conversation=conversation)
         .order_by("pk")
-        .values_list("content", "status", "superseded")
+        .values_list("content", "status", "superseded", "feedback__rating", "feedback__reason")
     )
     return (
         conversation.title,
@@ -99,6 +101,8 @@ def _conversation_snapshot(conversation: Conversation) -> Any:
         conversation.position,
         conversation.model_id,
         conversation.alter_ego_id,
+        conversation.pinned_at,
+        conversation.archived_at,
         conversation.updated_at,
         messages,
     )
@@ -113,12 +117,16 @@ def _conversation_endpoints(conversation: Conversation) -> list[Endpoint]:
         endpoints += [
             Endpoint("GET", f"{base}/", bearer),
             Endpoint("PATCH", f"{base}/", bearer, {"title": "Hacked", "folder": None}),
+            Endpoint("PATCH", f"{base}/", bearer, {"pinned": True}),
+            Endpoint("PATCH", f"{base}/", bearer, {"archived": True}),
             Endpoint("DELETE", f"{base}/", bearer),
             Endpoint("GET", f"{base}/messages/", bearer),
             Endpoint("GET", f"{base}/messages/?limit=1&before={answer}", bearer),
             Endpoint("POST", f"{base}/messages/", bearer, send),
             Endpoint("POST", f"{base}/messages/", bearer, {**send, "stream": True}),
             Endpoint("POST", f"{base}/messages/{answer}/regenerate/", bearer, {}),
+            Endpoint("PUT", f"{base}/messages/{answer}/feedback/", bearer, {"rating": "down"}),
+            Endpoint("DELETE", f"{base}/messages/{answer}/feedback/", bearer),
             Endpoint("GET", f"{base}/events/?message_id={answer}&after_seq=0", bearer),
             Endpoint("POST", f"{base}/cancel/", bearer),
         ]

@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from chat.api.sse_schema import COST_BREAKDOWN
 from chat.costs import breakdown, cost_usd
-from chat.models import Conversation, Folder, Message
+from chat.models import FEEDBACK_REASON_MAX, Conversation, Folder, Message, MessageFeedback
 from chat.search import SearchHit
 from marketplace.selectors import prompt_model_label
 from spark.common import api_fields as strict
@@ -41,6 +41,8 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
     model = serializers.SerializerMethodField()
     alter_ego = serializers.SerializerMethodField()
     is_locked = serializers.BooleanField(read_only=True)
+    pinned = serializers.BooleanField(source="is_pinned", read_only=True)
+    archived = serializers.BooleanField(source="is_archived", read_only=True)
 
     class Meta:
         model = Conversation
@@ -53,6 +55,10 @@ class ConversationSerializer(serializers.ModelSerializer[Conversation]):
             "model",
             "alter_ego",
             "is_locked",
+            "pinned",
+            "pinned_at",
+            "archived",
+            "archived_at",
             "last_activity_at",
             "created_at",
         ]
@@ -110,6 +116,10 @@ class ConversationUpdateSerializer(serializers.Serializer[Any]):
     position = strict.IntegerField(required=False, min_value=0)
     model = strict.CharField(required=False, help_text="Switch model (the prompt's policy).")
     alter_ego = serializers.UUIDField(required=False, allow_null=True)
+    pinned = strict.BooleanField(required=False, help_text="Pin to the top of the sidebar.")
+    archived = strict.BooleanField(
+        required=False, help_text="Archive (leaves the sidebar, stays searchable); unpins."
+    )
 
 
 # --- messages -----------------------------------------------------------------------------------
@@ -123,9 +133,26 @@ class ToolCallSerializer(serializers.Serializer[Any]):
     is_error = serializers.BooleanField()
 
 
+class FeedbackSerializer(serializers.Serializer[Any]):
+    rating = serializers.ChoiceField(choices=MessageFeedback.Rating.choices)
+    reason = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+class FeedbackSetSerializer(serializers.Serializer[Any]):
+    rating = strict.CharField(help_text="`up` or `down`.")
+    reason = strict.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=FEEDBACK_REASON_MAX,
+        help_text="Why (optional).",
+    )
+
+
 class MessageSerializer(serializers.ModelSerializer[Message]):
     id = serializers.UUIDField(source="uuid", read_only=True)
     reply_to = serializers.SerializerMethodField()
+    feedback = serializers.SerializerMethodField()
     tool_calls = serializers.SerializerMethodField()
     cost_usd = serializers.SerializerMethodField()
     cost_breakdown = serializers.SerializerMethodField()
@@ -149,9 +176,19 @@ class MessageSerializer(serializers.ModelSerializer[Message]):
             "error_message",
             "reply_to",
             "client_id",
+            "feedback",
             "created_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(FeedbackSerializer(allow_null=True))
+    def get_feedback(self, message: Message) -> Any:
+        # Loaded with the message (select_related) by the lists; a message fresh from a
+        # turn has none yet.
+        if "feedback" not in message._state.fields_cache:
+            return None
+        feedback = message._state.fields_cache["feedback"]
+        return FeedbackSerializer(feedback).data if feedback is not None else None
 
     @extend_schema_field(serializers.UUIDField(allow_null=True))
     def get_reply_to(self, message: Message) -> str | None:

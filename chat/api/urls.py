@@ -20,6 +20,11 @@ urlpatterns = [
         name="api_message_regenerate",
     ),
     path(
+        "conversations/<uuid:conversation_id>/messages/<uuid:message_id>/feedback/",
+        views.MessageFeedbackView.as_view(),
+        name="api_message_feedback",
+    ),
+    path(
         "conversations/<uuid:conversation_id>/cancel/",
         streaming.CancelView.as_view(),
         name="api_conversation_cancel",

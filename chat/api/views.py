@@ -29,6 +29,8 @@ from chat.api.serializers import (
     ConversationCreateSerializer,
     ConversationSerializer,
     ConversationUpdateSerializer,
+    FeedbackSerializer,
+    FeedbackSetSerializer,
     FolderCreateSerializer,
     FolderReorderSerializer,
     FolderSerializer,
@@ -72,6 +74,24 @@ FOLDER_PARAM = OpenApiParameter(
 )
 
 
+ARCHIVED_PARAM = OpenApiParameter(
+    "archived",
+    {"type": "string", "enum": ["false", "true", "all"]},
+    description="`false`: not archived (the sidebar); `true`: archived only; `all`: both. "
+    "Omitted: `false`, or `all` with `q` (archived conversations stay searchable).",
+)
+ARCHIVED_CHOICES: dict[str, bool | None] = {"false": False, "true": True, "all": None}
+
+
+def _archived_param(params: Mapping[str, str]) -> bool | None:
+    value = params.get("archived")
+    if value is None:
+        return None if params.get("q", "").strip() else False
+    if value not in ARCHIVED_CHOICES:
+        raise ApplicationError(_("archived is false, true or all."), code="invalid_archived")
+    return ARCHIVED_CHOICES[value]
+
+
 class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignore[type-arg]
     serializer_class = ConversationSerializer
     pagination_class = ConversationPagination
@@ -88,6 +108,7 @@ class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignor
             folder=folder,
             in_folder=False if folder_key == "none" else None,
             query=params.get("q", "")[:100],
+            archived=_archived_param(params),
         )
 
     @extend_schema(
@@ -95,6 +116,7 @@ class ConversationListView(TenantAPIMixin, generics.ListAPIView):  # type: ignor
         parameters=[
             OpenApiParameter("q", str, description="Text to find in titles."),
             FOLDER_PARAM,
+            ARCHIVED_PARAM,
         ],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -142,7 +164,8 @@ class ConversationDetailView(TenantAPIMixin, APIView):
         operation_id="conversations_update",
         request=ConversationUpdateSerializer,
         responses=ConversationSerializer,
-        description="Rename, move to a folder (and position), switch model or alter ego.",
+        description="Rename, move to a folder (and position), switch model or alter ego, "
+        "pin or archive.",
     )
     def patch(self, request: Request, conversation_id: str) -> Response:
         user = request_user(request)
@@ -159,6 +182,10 @@ class ConversationDetailView(TenantAPIMixin, APIView):
             update["alter_ego"] = alter_ego_or_none(user=user, key=data["alter_ego"])
         if update:
             services.conversation_update(conversation=conversation, **update)
+        if "pinned" in data:
+            services.conversation_pin(conversation=conversation, pinned=data["pinned"])
+        if "archived" in data:
+            services.conversation_archive(conversation=conversation, archived=data["archived"])
         if "folder" in data or "position" in data:
             folder = (
                 folder_or_none(user=user, key=data["folder"])
@@ -336,3 +363,35 @@ class SearchView(TenantAPIMixin, APIView):
         query = request.query_params["q"]
         hits = search.message_search(user=request_user(request), query=query)
         return Response(SearchResultsSerializer({"query": query, "results": hits}).data)
+
+
+class MessageFeedbackView(TenantAPIMixin, APIView):
+    """Thumbs up or down on an answer of your own conversation, with an optional reason."""
+
+    @extend_schema(
+        operation_id="messages_feedback_set",
+        request=FeedbackSetSerializer,
+        responses=FeedbackSerializer,
+        description="Rate an answer `up` or `down` (again: replaces the rating). 400 "
+        "`invalid_rating`, `invalid_reason`, `not_an_answer` (a question, a refusal, an "
+        "answer still being written).",
+    )
+    def put(self, request: Request, conversation_id: str, message_id: str) -> Response:
+        user = request_user(request)
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        message = selectors.message_get_in_conversation(conversation=conversation, uuid=message_id)
+        serializer = FeedbackSetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        feedback = services.message_feedback_set(
+            message=message, user=user, rating=data["rating"], reason=data.get("reason", "")
+        )
+        return Response(FeedbackSerializer(feedback).data)
+
+    @extend_schema(operation_id="messages_feedback_clear", responses={204: None})
+    def delete(self, request: Request, conversation_id: str, message_id: str) -> Response:
+        user = request_user(request)
+        conversation = selectors.conversation_get_for_user(user=user, uuid=conversation_id)
+        message = selectors.message_get_in_conversation(conversation=conversation, uuid=message_id)
+        services.message_feedback_clear(message=message)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -166,6 +166,10 @@ SPARK_NAVIGATION = [
 # (a dotted path, so chat needs no import of billing; empty: no prices shown).
 SPARK_CHAT_MODEL_OFFERS = "billing.offers.model_offers"
 
+# How many answers of a prompt were rated up and down, for its creator's statistics (a
+# dotted path: marketplace must not import chat; empty: the statistics leave them out).
+SPARK_PROMPT_FEEDBACK_COUNTS = "chat.selectors.feedback_counts_for_prompt"
+
 # --- tools a prompt may enable ----------------------------------------------------------
 # Names and labels only: marketplace validates prompts against these names, and chat
 # registers an implementation under each name (marketplace must not import chat).

@@ -138,3 +138,58 @@ async def test_a_message_refused_in_the_browser_is_answered_once_funded_without_
         ("user", "complete", "Tell me about tides"),
         ("assistant", "complete", "Tides follow the moon."),
     ]
+
+
+async def test_a_not_sent_message_refused_again_over_rest_stays_not_sent(
+    llm_fakes: Any, user: User, public_tenant: Tenant
+) -> None:
+    from tests.chat.conftest import session_cookie, ws_connect
+    from tests.chat.wire import is_terminal, receive_until, send, send_frame
+
+    # Given a message the socket refused for lack of funds (kept, marked not sent)
+    await priced()
+    conversation = await aconversation_for(user, public_tenant, model_slug="priced-gpt")
+    cookie = await sync_to_async(session_cookie)(user)
+    communicator, connected, _ = await ws_connect(f"/ws/chat/{conversation.uuid}/", cookie=cookie)
+    assert connected
+    await send(communicator, send_frame("Tell me about tides", client_id="tides"))
+    await receive_until(communicator, is_terminal)
+    await communicator.disconnect()
+    kept = [("user", "complete", "Tell me about tides"), ("assistant", "failed", "")]
+
+    # When the page resends it over REST (the SSE fallback) before any top-up
+    client = AsyncClient()
+    await client.aforce_login(user, backend="accounts.backends.SparkAuthenticationBackend")
+    response = await client.post(
+        f"/api/v1/conversations/{conversation.uuid}/messages/",
+        {"text": "Tell me about tides", "client_id": "tides"},
+        content_type="application/json",
+    )
+
+    # Then it is refused, and the message is still there to resend (not deleted with the
+    # refused request's own writes), its refusal shown again
+    assert response.status_code == 402
+    assert response.json()["code"] == "insufficient_funds"
+    with unscoped():
+        visible = [
+            row
+            async for row in Message.objects.filter(conversation=conversation, superseded=False)
+            .order_by("created_at", "id")
+            .values_list("role", "status", "content")
+        ]
+    assert visible == kept
+    assert (await written(user))[1] == kept
+    assert llm_fakes.openai.model_calls == []
+
+    # And once funded, the REST resend answers that one message
+    await afund(user, 1_000_000)
+    llm_fakes.openai.script(Reply("Tides follow the moon.", input_tokens=40, output_tokens=50))
+    response = await client.post(
+        f"/api/v1/conversations/{conversation.uuid}/messages/",
+        {"text": "Tell me about tides", "client_id": "tides"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201
+    with unscoped():
+        users = await Message.objects.filter(conversation=conversation, role="user").acount()
+    assert users == 1

@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts import tenancy
 from accounts.models import Tenant, User
+from chat import services as chat_services
 from chat.models import Message
 from spark.tenancy.context import unscoped
 from tests.chat.conftest import make_conversation, session_cookie, ws_connect
@@ -16,11 +17,13 @@ from tests.factories import ApiKeyFactory, create_user
 from tests.isolation import RESOURCES
 
 
-def _conversation_with_words(owner: User, words: str) -> None:
+def _conversation_with_words(owner: User, words: str, *, archived: bool = False) -> None:
     tenant = tenancy.home_tenant(owner)
     conversation = make_conversation(owner, tenant, title=words)
     with unscoped():
         Message.objects.create(tenant=tenant, conversation=conversation, role="user", content=words)
+        if archived:
+            chat_services.conversation_archive(conversation=conversation, archived=True)
 
 
 @pytest.mark.django_db
@@ -29,6 +32,7 @@ def test_others_cannot_list_or_search_a_users_conversations(
     user_a: User, user_b: User, tenant_b: Tenant, intruder_kind: str
 ) -> None:
     _conversation_with_words(user_b, "walrus secrets")
+    _conversation_with_words(user_b, "walrus archive", archived=True)
     intruder = (
         user_a
         if intruder_kind == "other_tenant"
@@ -42,11 +46,15 @@ def test_others_cannot_list_or_search_a_users_conversations(
         listed = client.get("/api/v1/conversations/?q=walrus", headers=headers).json()
         assert listed["results"] == []
         assert client.get("/api/v1/conversations/", headers=headers).json()["results"] == []
+        for archived in ("true", "all"):
+            path = f"/api/v1/conversations/?archived={archived}&q=walrus"
+            assert client.get(path, headers=headers).json()["results"] == []
         found = client.get("/api/v1/search/?q=walrus", headers=headers).json()
         assert found["results"] == []
     owner = signed_in(user_b)
-    assert len(owner.get("/api/v1/search/?q=walrus").json()["results"]) == 1
-    assert len(owner.get("/api/v1/conversations/?q=walrus").json()["results"]) == 1
+    assert len(owner.get("/api/v1/search/?q=walrus").json()["results"]) == 2
+    assert len(owner.get("/api/v1/conversations/?q=walrus").json()["results"]) == 2
+    assert len(owner.get("/api/v1/conversations/?archived=true").json()["results"]) == 1
 
 
 @pytest.mark.django_db

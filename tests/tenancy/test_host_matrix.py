@@ -247,6 +247,8 @@ DELETE /api/v1/conversations/{chat}/                              204 204 404 40
 GET    /api/v1/conversations/{chat}/messages/                     200 200 404 404 401 401 401
 POST   /api/v1/conversations/{chat}/messages/                     201 201 404 404 401 401 401 turn
 POST   /api/v1/conversations/{chat}/messages/{reply}/regenerate/  201 201 404 404 401 401 401 turn
+PUT    /api/v1/conversations/{chat}/messages/{reply}/feedback/    200 200 404 404 401 401 401
+DELETE /api/v1/conversations/{chat}/messages/{reply}/feedback/    204 204 404 404 401 401 401
 POST   /api/v1/conversations/{chat}/cancel/                       202 202 404 404 401 401 401
 GET    /api/v1/conversations/{chat}/events/?message_id={reply} 200 200 404 404 401 401 401
 GET    /api/v1/conversations/{chat}/shares/                       200 200 404 404 401 401 401
@@ -319,6 +321,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/conversations/{chat}/"): {"title": "Renamed"},
     ("POST", "/api/v1/conversations/{chat}/messages/"): {"text": "Hello", "client_id": "m{n}"},
     ("POST", "/api/v1/conversations/{chat}/messages/{reply}/regenerate/"): {},
+    ("PUT", "/api/v1/conversations/{chat}/messages/{reply}/feedback/"): {"rating": "up"},
     ("POST", "/api/v1/folders/"): {"name": "New", "color": "#123456"},
     ("POST", "/api/v1/folders/reorder/"): {"parent": None},
     ("PATCH", "/api/v1/folders/{folder}/"): {"name": "Renamed"},

@@ -1,5 +1,6 @@
 // The conversation pane: messages (streamed Markdown), actions, the composer, the pickers.
 import { api, ApiError } from "./api.js";
+import { addCodeCopyButtons, copyText } from "./codeblocks.js";
 import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
 import { renderMarkdown, renderPartialMarkdown } from "./markdown.js";
@@ -13,6 +14,8 @@ const STATUS_LABELS = {
 };
 
 const PAGE_MAX = 200; // the messages API's largest limit
+// Answers that can be rated (chat.services.RATEABLE_STATUSES; a failed one if it has text).
+const RATEABLE = new Set(["complete", "interrupted", "cancelled", "failed"]);
 
 const newClientId = () =>
   (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`).slice(0, 64);
@@ -30,6 +33,9 @@ function icon(name) {
     edit: "M4 20h4L19 9l-4-4L4 16v4zM14 6l4 4",
     redo: "M20 11a8 8 0 1 1-2.3-5.7M20 4v5h-5",
     check: "M5 12l5 5 9-10",
+    markdown: "M3 6h18v12H3zM6 15V9l2.5 3L11 9v6M16 9v6M13.5 12.5 16 15l2.5-2.5",
+    up: "M7 10v10H4V10zM7 10l4-7c1.5 0 2.5 1 2.5 2.5V9h5a2 2 0 0 1 2 2.3l-1.2 7A2 2 0 0 1 17.3 20H7",
+    down: "M17 14V4h3v10zM17 14l-4 7c-1.5 0-2.5-1-2.5-2.5V15h-5a2 2 0 0 1-2-2.3l1.2-7A2 2 0 0 1 6.7 4H17",
   };
   const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
@@ -43,6 +49,11 @@ function icon(name) {
 
 // Refusals that more money would lift: they carry a link to the top-up page.
 const FUNDS_CODES = new Set(["insufficient_funds"]);
+// Refusals after the message was recorded (its answer failed before a word): the message
+// shows "Not sent" with Resend; sending it again with its client id answers it, no copy.
+const NOT_SENT_CODES = new Set([...FUNDS_CODES, "spending_cap_reached", "wallet_frozen", "rate_limited"]);
+// Refusals that leave nothing to resend: the message goes back into the composer.
+const FINAL_CODES = new Set(["conversation_locked", "duplicate_message"]);
 
 function fundsLink(href) {
   return el("a", { href, class: "funds-link", "data-funds-link": "", text: _("Add funds") });
@@ -137,6 +148,7 @@ export class ConversationView {
     const state = {
       id: data.id,
       data,
+      unsent: null, // {message, code, topup} when the message was refused
       article,
       content,
       status: data.status,
@@ -188,6 +200,9 @@ export class ConversationView {
     else if (state.status === "blocked") state.content.textContent = state.text;
     else if (state.status === "complete") state.content.innerHTML = renderMarkdown(state.text);
     else state.content.innerHTML = renderPartialMarkdown(state.text); // cut short: close what is open
+    if (state.data.role === "assistant" && state.status !== "blocked") {
+      addCodeCopyButtons(state.content, { onError: (message) => this.showNotice(message) });
+    }
     state.article.classList.toggle("is-streaming", state.status === "streaming");
     if (state.status === "streaming" && !state.text) {
       state.content.append(el("span", { class: "typing", "aria-label": _("Writing…") }, el("i"), el("i"), el("i")));
@@ -207,8 +222,43 @@ export class ConversationView {
     });
   }
 
+  // An answer that is only a refusal (it failed before a word, for lack of funds...): its
+  // question shows "Not sent" with Resend instead.
+  isRefusal(state) {
+    const { data } = state;
+    return data.role === "assistant" && state.status === "failed" && !state.text && NOT_SENT_CODES.has(data.error_code);
+  }
+
+  questionOf(answer) {
+    const byId = answer.data.reply_to && this.messages.get(answer.data.reply_to);
+    if (byId) return byId;
+    const previous = answer.article.previousElementSibling;
+    return previous ? this.messages.get(previous.dataset.messageId) || null : null;
+  }
+
+  markUnsent(question, { message, code = "", topup = "" }) {
+    question.unsent = { message, code, topup };
+    question.status = "unsent";
+    question.article.classList.remove("is-pending");
+    question.article.classList.add("is-unsent");
+    this.finish(question);
+  }
+
   finish(state) {
     const { data } = state;
+    if (this.isRefusal(state)) {
+      state.article.hidden = true;
+      state.foot.replaceChildren();
+      const question = this.questionOf(state);
+      if (question && !question.unsent && !this.pending.has(question.data.client_id)) {
+        this.markUnsent(question, { message: data.error_message, code: data.error_code, topup: data.topup_url });
+      }
+      return;
+    }
+    if (state.unsent) {
+      this.finishUnsent(state);
+      return;
+    }
     const label = STATUS_LABELS[state.status];
     state.statusBadge.hidden = !label;
     if (label) {
@@ -222,14 +272,26 @@ export class ConversationView {
       state.error.append(" ", fundsLink(this.config.urls.topup));
     }
     state.foot.replaceChildren();
-    if (state.status === "streaming" || !state.id) return;
+    if (state.status === "streaming" || state.status === "sending" || !state.id) return;
     const actions = el("div", { class: "msg-actions" });
     actions.append(this.actionButton("copy", _("Copy"), () => this.copy(state)));
+    if (data.role === "assistant" && state.status !== "blocked") {
+      actions.append(this.actionButton("markdown", _("Copy as Markdown"), () => this.copy(state, "markdown")));
+    }
     if (data.role === "user" && !this.conversation?.is_locked) {
       actions.append(this.actionButton("edit", _("Edit and resend"), () => this.startEdit(state)));
     }
     if (data.role === "assistant" && !this.conversation?.is_locked) {
       actions.append(this.actionButton("redo", _("Regenerate"), () => this.regenerate(state)));
+    }
+    if (data.role === "assistant" && RATEABLE.has(state.status) && state.text) {
+      const rating = data.feedback ? data.feedback.rating : null;
+      for (const [value, label] of [["up", _("Good answer")], ["down", _("Bad answer")]]) {
+        const button = this.actionButton(value, label, () => this.rate(state, value));
+        button.setAttribute("aria-pressed", String(rating === value));
+        button.dataset.rate = value;
+        actions.append(button);
+      }
     }
     state.foot.append(actions);
     if (data.role === "assistant" && (data.input_tokens || data.output_tokens)) {
@@ -244,6 +306,17 @@ export class ConversationView {
         state.foot.append(el("span", { class: "msg-usage msg-cost-parts", title: _("What this answer's cost is made of"), text: parts.join(" · ") }));
       }
     }
+  }
+
+  finishUnsent(state) {
+    const { message, code, topup } = state.unsent;
+    state.error.hidden = !message;
+    state.error.textContent = message || "";
+    const link = topup || (FUNDS_CODES.has(code) ? this.config.urls.topup : "");
+    if (message && link) state.error.append(" ", fundsLink(link));
+    const resend = el("button", { type: "button", class: "small resend", "data-resend": true, text: _("Resend") });
+    resend.addEventListener("click", () => this.resend(state));
+    state.foot.replaceChildren(el("span", { class: "badge msg-status status-unsent", text: _("Not sent") }), resend);
   }
 
   actionButton(name, label, onClick) {
@@ -424,7 +497,8 @@ export class ConversationView {
       question.article.id = `m-${question.id}`;
       question.article.dataset.messageId = question.id;
       question.status = "complete";
-      question.article.classList.remove("is-pending");
+      question.unsent = null;
+      question.article.classList.remove("is-pending", "is-unsent");
       this.messages.set(question.id, question);
       this.finish(question);
     } else {
@@ -449,6 +523,7 @@ export class ConversationView {
       content: "",
       last_seq: 0,
       model_label: this.modelName(),
+      reply_to: question.id,
     });
     this.streaming = answer;
     this.transport.track(answer.id);
@@ -536,6 +611,12 @@ export class ConversationView {
       }
       state.data.error_message = frame.message;
       state.data.error_code = frame.code;
+      if (frame.details && frame.details.topup_url) state.data.topup_url = frame.details.topup_url;
+      if (NOT_SENT_CODES.has(frame.code) && !state.text) {
+        state.status = "failed"; // message.done follows; the question shows "Not sent" now
+        this.finish(state);
+        return;
+      }
       state.error.hidden = false;
       state.error.textContent = frame.message;
       const topup = frame.details && frame.details.topup_url;
@@ -543,19 +624,47 @@ export class ConversationView {
       return;
     }
     if (frame.client_id && this.pending.has(frame.client_id)) {
-      this.refuse(frame.client_id, frame.message, frame.details);
+      this.refuse(frame.client_id, frame.message, frame.details, frame.code);
     }
   }
 
-  refuse(clientId, message, details = null) {
+  // A message the server did not take: it stays, marked "Not sent" with Resend, unless
+  // nothing is left to resend (the conversation closed; it was sent already).
+  refuse(clientId, message, details = null, code = "") {
     const question = this.pending.get(clientId);
-    if (question) {
-      this.pending.delete(clientId);
-      question.article.remove();
-      if (!this.input.value.trim()) this.input.value = question.text;
+    if (question) this.pending.delete(clientId);
+    if (question && !FINAL_CODES.has(code)) {
+      this.markUnsent(question, { message, code, topup: details && details.topup_url });
+    } else {
+      if (question && !question.id) {
+        question.article.remove();
+        if (!this.input.value.trim()) this.input.value = question.text;
+      }
+      this.showNotice(message, "error", details && details.topup_url);
+      if (question && code === "duplicate_message") this.reload();
     }
-    this.showNotice(message, "error", details && details.topup_url);
     this.updateBusy();
+  }
+
+  // Send a "Not sent" message again with its own client id: the server answers the message
+  // it recorded (or records it now), never a copy.
+  async resend(state) {
+    if (this.busy || !state.unsent) return;
+    this.hideNotice();
+    const clientId = state.data.client_id;
+    state.unsent = null;
+    state.status = "sending";
+    state.article.classList.remove("is-unsent");
+    state.article.classList.add("is-pending");
+    state.error.hidden = true;
+    this.finish(state);
+    this.pending.set(clientId, state);
+    this.updateBusy();
+    try {
+      await this.transport.send({ text: state.text, clientId });
+    } catch (error) {
+      this.refuse(clientId, error.message, error.details, error.code);
+    }
   }
 
   async reload() {
@@ -593,13 +702,31 @@ export class ConversationView {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
         event.preventDefault();
         this.form.requestSubmit();
+      } else if (event.key === "ArrowUp" && !this.input.value && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey) {
+        const last = this.lastOwnMessage();
+        if (last && !this.busy && !this.conversation?.is_locked) {
+          event.preventDefault();
+          this.startEdit(last);
+        }
       }
     });
     this.input.addEventListener("input", () => this.autosize());
     this.stopButton?.addEventListener("click", () => this.stop());
+    // Esc stops the answer being written, wherever the focus is, unless it closes something
+    // first (a dialog, an edit, a title being renamed, a menu).
     document.addEventListener("keydown", (event) => {
-      if (event.key === "Escape" && this.streaming && document.activeElement === this.input) this.stop();
+      if (event.key !== "Escape" || !this.streaming || event.defaultPrevented) return;
+      if (document.querySelector("dialog[open]")) return;
+      if (event.target.closest?.(".msg-edit, .title-input, .menu, [data-search]")) return;
+      this.stop();
     });
+  }
+
+  // The latest message of yours that the server has (↑ edits it).
+  lastOwnMessage() {
+    const articles = this.log.querySelectorAll(".msg-user[data-message-id]");
+    const last = articles[articles.length - 1];
+    return last ? this.messages.get(last.dataset.messageId) || null : null;
   }
 
   autosize() {
@@ -614,7 +741,7 @@ export class ConversationView {
       return;
     }
     const clientId = newClientId();
-    const state = this.addMessage({ role: "user", content: text, status: "sending" });
+    const state = this.addMessage({ role: "user", content: text, status: "sending", client_id: clientId });
     state.article.classList.add("is-pending");
     this.pending.set(clientId, state);
     this.input.value = "";
@@ -624,7 +751,7 @@ export class ConversationView {
     try {
       await this.transport.send({ text, clientId });
     } catch (error) {
-      this.refuse(clientId, error.message, error.details);
+      this.refuse(clientId, error.message, error.details, error.code);
     }
   }
 
@@ -683,6 +810,10 @@ export class ConversationView {
     cancel.addEventListener("click", close);
     area.addEventListener("keydown", (event) => {
       if (event.key === "Escape") close();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -698,22 +829,113 @@ export class ConversationView {
         node.remove();
         node = next;
       }
-      const replacement = this.addMessage({ role: "user", content: text, status: "sending" });
+      const replacement = this.addMessage({ role: "user", content: text, status: "sending", client_id: clientId });
       replacement.article.classList.add("is-pending");
       this.pending.set(clientId, replacement);
       this.updateBusy();
       try {
         await this.transport.edit({ text, clientId, editOf: state.id });
       } catch (error) {
-        this.refuse(clientId, error.message);
+        this.pending.delete(clientId);
+        this.showNotice(error.message, "error", error.details && error.details.topup_url);
+        this.updateBusy();
         this.reload();
       }
     });
   }
 
-  async copy(state) {
+  // --- feedback -------------------------------------------------------------------------
+
+  feedbackUrl(state) {
+    return `/api/v1/conversations/${this.conversation.id}/messages/${state.id}/feedback/`;
+  }
+
+  // Thumbs up or down; the same thumb again takes the rating back. A new rating asks for
+  // an optional reason.
+  async rate(state, rating) {
+    const current = state.data.feedback ? state.data.feedback.rating : null;
+    state.reasonForm?.remove();
     try {
-      await navigator.clipboard.writeText(state.text);
+      if (current === rating) {
+        await api("DELETE", this.feedbackUrl(state));
+        state.data.feedback = null;
+      } else {
+        state.data.feedback = await api("PUT", this.feedbackUrl(state), { rating });
+      }
+    } catch (error) {
+      this.showNotice(error.message);
+      return;
+    }
+    this.finish(state);
+    if (state.data.feedback) this.askReason(state);
+  }
+
+  askReason(state) {
+    const { rating } = state.data.feedback;
+    const area = el("textarea", {
+      class: "feedback-reason",
+      rows: "2",
+      maxlength: "1000",
+      "aria-label": _("Why? (optional)"),
+      placeholder: rating === "up" ? _("What was good about it? (optional)") : _("What was wrong with it? (optional)"),
+    });
+    const send = el("button", { type: "submit", class: "small", text: _("Send") });
+    const skip = el("button", { type: "button", class: "small secondary", text: _("Skip") });
+    const form = el(
+      "form",
+      { class: "feedback-form", "data-feedback-form": true },
+      area,
+      el("div", { class: "msg-edit-actions" }, skip, send),
+    );
+    const close = () => {
+      form.remove();
+      if (state.reasonForm === form) state.reasonForm = null;
+    };
+    skip.addEventListener("click", close);
+    area.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") close();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const reason = area.value.trim();
+      if (!reason) {
+        close();
+        return;
+      }
+      send.disabled = true;
+      try {
+        state.data.feedback = await api("PUT", this.feedbackUrl(state), { rating, reason });
+        close();
+        this.showNotice(_("Thank you for your feedback."), "ok");
+      } catch (error) {
+        send.disabled = false;
+        this.showNotice(error.message);
+      }
+    });
+    state.reasonForm = form;
+    state.foot.after(form);
+    area.focus();
+  }
+
+  // "Copy": the text as the reader sees it (an answer's Markdown rendered, without the code
+  // blocks' own labels and buttons); "Copy as Markdown": the answer's Markdown source.
+  shownText(state) {
+    if (state.data.role === "user" || state.status === "blocked") return state.text;
+    state.content.classList.add("is-copying"); // hides what is not text (innerText follows CSS)
+    try {
+      return state.content.innerText.trim();
+    } finally {
+      state.content.classList.remove("is-copying");
+    }
+  }
+
+  async copy(state, as = "text") {
+    try {
+      await copyText(as === "markdown" ? state.text : this.shownText(state));
       this.showNotice(_("Copied to the clipboard."), "ok");
     } catch {
       this.showNotice(_("Copying is not allowed here."));

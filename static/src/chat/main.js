@@ -1,6 +1,7 @@
 // The chat app: reads the page's JSON (json_script) and starts the sidebar and the conversation.
 import { ConversationView } from "./conversation.js";
 import { bindShare } from "./share.js";
+import { bindShortcuts } from "./shortcuts.js";
 import { Sidebar } from "./sidebar.js";
 
 function readConfig() {
@@ -36,6 +37,7 @@ function start() {
   const view = new ConversationView(shell.querySelector("[data-chat-pane]"), config);
   view.start();
   bindShare(shell.querySelector("[data-chat-pane]"), config);
+  bindShortcuts(shell);
   window.sparkChat = view; // for debugging in the console
   shell.dataset.ready = "true";
 }

@@ -49,8 +49,9 @@ marked.use({
       } else {
         body = escapeHtml(text);
       }
-      const label = name ? `<span class="code-lang">${escapeHtml(name)}</span>` : "";
-      return `<div class="code-block">${label}<pre><code class="hljs">${body}</code></pre></div>`;
+      const label = `<span class="code-lang">${escapeHtml(name)}</span>`;
+      const languageClass = name ? ` language-${escapeHtml(name)}` : "";
+      return `<div class="code-block"><div class="code-head">${label}</div><pre><code class="hljs${languageClass}">${body}</code></pre></div>`;
     },
   },
 });

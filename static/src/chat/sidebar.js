@@ -1,5 +1,6 @@
 // The sidebar: folders (nested, coloured, in a custom order), conversations (newest
-// activity first outside folders), drag and drop, and search across your messages.
+// activity first outside folders), pinned ones on top, archived ones in their own list,
+// drag and drop, and search across your messages.
 import { api } from "./api.js";
 import { el } from "./dom.js";
 import { _, fmt } from "./i18n.js";
@@ -7,6 +8,18 @@ import { sanitizeSnippet } from "./markdown.js";
 
 const COLORS = ["", "#e0368a", "#ff8a3d", "#f2b705", "#22a06b", "#1f8fff", "#6d5dfc", "#8a8a9e"];
 const OPEN_KEY = "spark:open-folders";
+
+function pinIcon() {
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("class", "icon row-pin");
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", _("Pinned"));
+  const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+  path.setAttribute("d", "M9 4h6l-1 5 3 3v2H7v-2l3-3zM12 14v6");
+  svg.append(path);
+  return svg;
+}
 
 export class Sidebar {
   constructor(root, config) {
@@ -18,6 +31,7 @@ export class Sidebar {
     this.folders = config.sidebar.folders.map((f) => ({ ...f }));
     this.conversations = config.sidebar.conversations.map((c) => ({ ...c }));
     this.current = config.conversation ? config.conversation.id : null;
+    this.currentConversation = config.conversation || null;
     this.open = new Set(JSON.parse(localStorage.getItem(OPEN_KEY) || "[]"));
     const current = this.conversations.find((c) => c.id === this.current);
     for (let folder = current && this.folder(current.folder); folder; folder = this.folder(folder.parent)) {
@@ -27,6 +41,7 @@ export class Sidebar {
 
   start() {
     this.renderTree();
+    this.bindArchive();
     this.root.querySelector("[data-new-folder]")?.addEventListener("click", () => this.createFolder(null));
     this.bindSearch();
     document.addEventListener("spark:conversation-renamed", (event) => {
@@ -55,8 +70,9 @@ export class Sidebar {
       .sort((a, b) => a.position - b.position || a.name.localeCompare(b.name));
   }
 
+  // Pinned ones are listed under "Pinned" only, wherever they are filed.
   conversationsIn(folderId) {
-    const list = this.conversations.filter((c) => (c.folder || null) === folderId);
+    const list = this.conversations.filter((c) => (c.folder || null) === folderId && !c.pinned && !c.archived);
     if (folderId === null) return list.sort((a, b) => b.last_activity_at.localeCompare(a.last_activity_at));
     return list.sort((a, b) => a.position - b.position || b.last_activity_at.localeCompare(a.last_activity_at));
   }
@@ -67,8 +83,20 @@ export class Sidebar {
 
   // --- rendering --------------------------------------------------------------------------
 
+  pinnedConversations() {
+    return this.conversations
+      .filter((c) => c.pinned && !c.archived)
+      .sort((a, b) => (b.pinned_at || "").localeCompare(a.pinned_at || ""));
+  }
+
   renderTree() {
     const tree = el("div", { class: "tree" });
+    const pinned = this.pinnedConversations();
+    if (pinned.length) {
+      const list = el("ul", { class: "tree-list pinned-list", "data-pinned": true, "aria-label": _("Pinned") });
+      for (const conversation of pinned) list.append(this.conversationItem(conversation));
+      tree.append(el("h2", { class: "tree-heading", text: _("Pinned") }), list);
+    }
     const folders = this.childrenOf(null);
     if (folders.length) {
       const section = el("ul", { class: "tree-list", role: "group", "aria-label": _("Folders") });
@@ -90,7 +118,7 @@ export class Sidebar {
   folderItem(folder, depth) {
     const open = this.open.has(folder.id);
     const item = el("li", { class: "tree-folder", "data-folder-id": folder.id });
-    const count = this.conversations.filter((c) => c.folder === folder.id).length;
+    const count = this.conversationsIn(folder.id).length;
     const toggle = el("button", {
       type: "button",
       class: "tree-row folder-row",
@@ -143,10 +171,15 @@ export class Sidebar {
     });
     link.style.setProperty("--depth", depth);
     link.append(el("span", { class: "row-title", text: conversation.title || _("New chat") }));
+    if (conversation.pinned) {
+      link.append(pinIcon());
+    }
     link.addEventListener("dragstart", (event) => this.dragStart(event, "conversation", conversation.id));
     const menu = this.menuButton(fmt(_("Actions for %(title)s"), { title: conversation.title || _("New chat") }), [
       [_("Rename"), () => this.renameConversation(conversation)],
+      [conversation.pinned ? _("Unpin") : _("Pin"), () => this.pinConversation(conversation, !conversation.pinned)],
       [_("Move to folder…"), () => this.moveConversation(conversation)],
+      [_("Archive"), () => this.archiveConversation(conversation)],
       [_("Delete"), () => this.deleteConversation(conversation)],
     ]);
     item.append(el("div", { class: "row-wrap" }, link, menu));
@@ -473,6 +506,117 @@ export class Sidebar {
         else this.renderTree();
       },
     });
+  }
+
+  // --- pin and archive ------------------------------------------------------------------------
+
+  async pinConversation(conversation, pinned) {
+    try {
+      Object.assign(conversation, await api("PATCH", `/api/v1/conversations/${conversation.id}/`, { pinned }));
+      this.renderTree();
+    } catch (error) {
+      this.toast(error.message);
+    }
+  }
+
+  async archiveConversation(conversation) {
+    try {
+      const updated = await api("PATCH", `/api/v1/conversations/${conversation.id}/`, { archived: true });
+      this.conversations = this.conversations.filter((c) => c.id !== conversation.id);
+      if (conversation.id === this.current) this.showArchivedBanner(updated);
+      this.renderTree();
+    } catch (error) {
+      this.toast(error.message);
+    }
+  }
+
+  async unarchive(id) {
+    const updated = await api("PATCH", `/api/v1/conversations/${id}/`, { archived: false });
+    this.conversations = this.conversations.filter((c) => c.id !== id);
+    this.conversations.push(updated);
+    if (id === this.current) this.showArchivedBanner(updated);
+    this.renderTree();
+    return updated;
+  }
+
+  bindArchive() {
+    const foot = this.root.querySelector(".sidebar-foot");
+    if (foot) {
+      const button = el("button", { type: "button", class: "link-button archived-open", "data-archived-open": true, text: _("Archived conversations") });
+      button.addEventListener("click", () => this.showArchived());
+      foot.prepend(button);
+    }
+    if (this.currentConversation) this.showArchivedBanner(this.currentConversation);
+  }
+
+  // The open conversation is archived: say so above its messages, with a way back.
+  showArchivedBanner(conversation) {
+    const pane = document.querySelector("[data-chat-pane]");
+    const log = pane && pane.querySelector("[data-chat-log]");
+    if (!log) return;
+    let banner = pane.querySelector("[data-archived-banner]");
+    if (!conversation.archived) {
+      banner?.remove();
+      return;
+    }
+    if (banner) return;
+    const restore = el("button", { type: "button", class: "small secondary", "data-unarchive": true, text: _("Unarchive") });
+    banner = el("p", { class: "chat-notice warn archived-banner", "data-archived-banner": true, role: "status" },
+      el("span", { text: _("This conversation is archived: it is not in your sidebar, and search still finds it.") }), " ", restore);
+    restore.addEventListener("click", async () => {
+      restore.disabled = true;
+      try {
+        await this.unarchive(conversation.id);
+      } catch (error) {
+        restore.disabled = false;
+        this.toast(error.message);
+      }
+    });
+    log.before(banner);
+  }
+
+  async showArchived() {
+    const dialog = this.dialog;
+    const list = el("ul", { class: "archived-list", "data-archived-list": true });
+    const close = el("button", { type: "button", class: "secondary", text: _("Close") });
+    close.addEventListener("click", () => dialog.close());
+    const error = el("p", { class: "dialog-error", role: "alert", hidden: true });
+    dialog.replaceChildren(
+      el("div", { class: "dialog-form" }, el("h2", { text: _("Archived conversations") }), list, error, el("div", { class: "dialog-actions" }, close)),
+    );
+    dialog.showModal();
+    close.focus();
+    let rows;
+    try {
+      rows = (await api("GET", "/api/v1/conversations/?archived=true&page_size=100")).results;
+    } catch (failure) {
+      error.textContent = failure.message;
+      error.hidden = false;
+      return;
+    }
+    if (!rows.length) list.append(el("li", { class: "tree-empty", text: _("Nothing is archived.") }));
+    for (const conversation of rows) {
+      const restore = el("button", { type: "button", class: "small secondary", "data-unarchive": true, text: _("Unarchive") });
+      const item = el(
+        "li",
+        { class: "archived-item", "data-conversation-id": conversation.id },
+        el("a", { href: `/chat/${conversation.id}/`, text: conversation.title || _("New chat") }),
+        restore,
+      );
+      restore.addEventListener("click", async () => {
+        restore.disabled = true;
+        try {
+          await this.unarchive(conversation.id);
+          item.remove();
+          if (!list.children.length) list.append(el("li", { class: "tree-empty", text: _("Nothing is archived.") }));
+        } catch (failure) {
+          restore.disabled = false;
+          error.textContent = failure.message;
+          error.hidden = false;
+        }
+      });
+      list.append(item);
+    }
   }
 
   toast(message) {

@@ -1,9 +1,11 @@
 // The live connection of a conversation: the WebSocket, or server-sent events when a proxy
 // blocks WebSocket upgrades. Both resume an answer after the last seq the page rendered.
 import { ApiError, readEvents, request } from "./api.js";
+import { _ } from "./i18n.js";
 
 const MAX_BACKOFF_MS = 10000;
 const WS_ATTEMPTS_BEFORE_SSE = 2;
+const READY_TIMEOUT_MS = 15000; // how long a message waits for the socket before "not sent"
 
 const backoff = (attempt) =>
   Math.min(MAX_BACKOFF_MS, 400 * 2 ** attempt) * (0.75 + Math.random() * 0.5);
@@ -22,6 +24,7 @@ export class Transport {
     this.failures = 0;
     this.everOpened = false;
     this.closed = false;
+    this.waiters = new Set(); // messages waiting for the connection (see ready())
     this.base = `/api/v1/conversations/${conversationId}`;
     window.addEventListener("online", () => this.wake());
   }
@@ -52,6 +55,7 @@ export class Transport {
       this.failures = 0;
       this.onState("live");
       for (const messageId of this.following) this.resumeOverSocket(messageId);
+      this.wakeWaiters(true);
     });
     socket.addEventListener("message", (message) => {
       let frame;
@@ -67,6 +71,7 @@ export class Transport {
       if (this.closed || this.mode !== "ws") return;
       if (event.code === 4401 || event.code === 4404) {
         this.onState("gone");
+        this.wakeWaiters(false);
         return;
       }
       this.failures += 1;
@@ -101,6 +106,7 @@ export class Transport {
     this.mode = "sse";
     clearTimeout(this.timer);
     this.onState("fallback");
+    this.wakeWaiters(true);
     for (const messageId of this.following) this.openEvents(messageId);
   }
 
@@ -131,7 +137,30 @@ export class Transport {
     }
   }
 
+  // Resolves when a message can go: the socket is open, or the page moved to SSE. A message
+  // sent while the socket still connects (the first one of a new chat) waits for it rather
+  // than going over REST, which writes nothing when it is refused. Rejects when the
+  // connection does not come in time (the page marks the message "not sent").
+  ready(timeoutMs = READY_TIMEOUT_MS) {
+    if (this.mode !== "ws" || this.socketOpen()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const waiter = (ok) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        if (ok) resolve();
+        else reject(new ApiError(0, { code: "not_connected", message: _("Not connected. Check your connection and resend.") }));
+      };
+      const timer = setTimeout(() => waiter(false), timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  wakeWaiters(ok) {
+    for (const waiter of [...this.waiters]) waiter(ok);
+  }
+
   async send({ text, clientId }) {
+    await this.ready();
     if (this.mode === "ws" && this.socketOpen()) {
       this.socket.send(JSON.stringify({ type: "message.send", client_id: clientId, text }));
       return;
