@@ -301,6 +301,7 @@ class FakeLLMServer(abc.ABC):
             self.valid_keys = None
             self.require_key = True
             self.models = ["fake-model"]
+            self.record = True
 
     @property
     def pending(self) -> int:

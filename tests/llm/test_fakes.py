@@ -44,6 +44,22 @@ async def test_a_script_for_one_key_waits_for_that_key(fake_openai: FakeOpenAI) 
     assert fake_openai.keys_used == ["sk-a", "sk-b"]
 
 
+async def test_a_reset_brings_back_everything_a_test_changed(fake_openai: FakeOpenAI) -> None:
+    # A test that switched recording off (a long stream run) must not leave the next
+    # test of its worker with an empty request log.
+    fake_openai.record = False
+    fake_openai.default = Reply("changed")
+    fake_openai.require_key = False
+    await _answer(fake_openai, "sk-a")
+    assert fake_openai.requests == []
+
+    fake_openai.reset()
+
+    assert await _answer(fake_openai, "sk-a") == "Hello from the fake model."
+    assert fake_openai.keys_used == ["sk-a"]
+    assert fake_openai.require_key is True
+
+
 async def test_errors_and_model_listing_follow_the_wire_format(fake_openai: FakeOpenAI) -> None:
     fake_openai.script(RateLimit(retry_after=3))
     async with httpx.AsyncClient(base_url=fake_openai.base_url) as client:
