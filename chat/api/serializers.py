@@ -140,7 +140,8 @@ class FeedbackSerializer(serializers.Serializer[Any]):
 
 
 class FeedbackSetSerializer(serializers.Serializer[Any]):
-    rating = strict.CharField(help_text="`up` or `down`.")
+    # A choice in the schema too: the fuzz test's schema-valid requests are all accepted.
+    rating = serializers.ChoiceField(choices=MessageFeedback.Rating.choices)
     reason = strict.CharField(
         required=False,
         allow_blank=True,

@@ -373,7 +373,7 @@ class MessageFeedbackView(TenantAPIMixin, APIView):
         request=FeedbackSetSerializer,
         responses=FeedbackSerializer,
         description="Rate an answer `up` or `down` (again: replaces the rating). 400 "
-        "`invalid_rating`, `invalid_reason`, `not_an_answer` (a question, a refusal, an "
+        "`invalid` (a rating other than `up` or `down`, a reason too long), `not_an_answer` (a question, a refusal, an "
         "answer still being written).",
     )
     def put(self, request: Request, conversation_id: str, message_id: str) -> Response:

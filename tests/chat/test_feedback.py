@@ -82,7 +82,8 @@ def test_an_answer_is_rated_up_then_down_with_a_reason_then_unrated(
 @pytest.mark.parametrize(
     ("body", "code", "field"),
     [
-        ({"rating": "sideways"}, "invalid_rating", None),
+        ({"rating": "sideways"}, "invalid", "rating"),
+        ({"rating": 1}, "invalid", "rating"),
         ({}, "invalid", "rating"),
         ({"rating": "down", "reason": "x" * 1001}, "invalid", "reason"),
     ],
