@@ -373,8 +373,8 @@ class MessageFeedbackView(TenantAPIMixin, APIView):
         request=FeedbackSetSerializer,
         responses=FeedbackSerializer,
         description="Rate an answer `up` or `down` (again: replaces the rating). 400 "
-        "`invalid` (a rating other than `up` or `down`, a reason too long), `not_an_answer` (a question, a refusal, an "
-        "answer still being written).",
+        "`invalid` (a rating other than `up` or `down`, a reason too long), "
+        "`not_an_answer` (a question, a refusal, an answer still being written).",
     )
     def put(self, request: Request, conversation_id: str, message_id: str) -> Response:
         user = request_user(request)
