@@ -205,9 +205,9 @@ def message_feedback_set(
     if rating not in MessageFeedback.Rating.values:
         raise ApplicationError(_("Rate an answer up or down."), code="invalid_rating")
     if message.role != Message.Role.ASSISTANT or message.status not in RATEABLE_STATUSES:
-        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+        raise Conflict(_("Only a written answer can be rated."), code="not_an_answer")
     if message.status == Message.Status.FAILED and not message.content:
-        raise ApplicationError(_("Only a written answer can be rated."), code="not_an_answer")
+        raise Conflict(_("Only a written answer can be rated."), code="not_an_answer")
     reason = reason.strip()
     if len(reason) > FEEDBACK_REASON_MAX:
         raise ApplicationError(

@@ -42,6 +42,7 @@ from chat.api.serializers import (
 from chat.models import Conversation, Folder, Message
 from marketplace.selectors import prompt_get_for_chat
 from spark.common.exceptions import ApplicationError
+from spark.common.openapi import error_response
 from spark.common.pagination import StrictCursorPagination
 from spark.tenancy.api import TenantAPIMixin
 
@@ -371,10 +372,15 @@ class MessageFeedbackView(TenantAPIMixin, APIView):
     @extend_schema(
         operation_id="messages_feedback_set",
         request=FeedbackSetSerializer,
-        responses=FeedbackSerializer,
+        responses={
+            200: FeedbackSerializer,
+            409: error_response(
+                "`not_an_answer`: a question, a refusal, an answer still being written."
+            ),
+        },
         description="Rate an answer `up` or `down` (again: replaces the rating). 400 "
-        "`invalid` (a rating other than `up` or `down`, a reason too long), "
-        "`not_an_answer` (a question, a refusal, an answer still being written).",
+        "`invalid`: a rating other than `up` or `down`, a reason too long. 409 "
+        "`not_an_answer`: only a written answer can be rated.",
     )
     def put(self, request: Request, conversation_id: str, message_id: str) -> Response:
         user = request_user(request)

@@ -122,7 +122,7 @@ def test_only_a_written_answer_can_be_rated(
 
     for message in (reply, question):
         response = _put(client, conversation, message, {"rating": "up"})
-        assert response.status_code == 400
+        assert response.status_code == 409
         assert response.json()["code"] == "not_an_answer"
     with unscoped():
         assert not MessageFeedback.objects.exists()
